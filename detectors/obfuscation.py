@@ -1,0 +1,57 @@
+"""Obfuscation as its own signal: hiding text from filters is suspicious even when it is benign."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from guardstream.contracts import Evidence
+from guardstream.detectors.base import Detector, DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.normalise import Finding, NormalisedText
+
+# How strongly one finding of each kind suggests deliberate hiding; several findings combine
+# as a noisy-or, so two weak signals outrank one.
+KIND_WEIGHT: dict[str, float] = {
+    "unicode_tags": 0.95,
+    "base64": 0.8,
+    "hex": 0.7,
+    "rot13": 0.7,
+    "homoglyph": 0.45,
+    "compatibility_letters": 0.4,
+    "invisible": 0.35,
+    "spaced_letters": 0.4,
+    "leetspeak": 0.25,
+}
+
+
+def obfuscation_score(findings: tuple[Finding, ...]) -> float:
+    """Noisy-or of the findings' weights: P(hidden) if each finding were independent evidence."""
+    clean = 1.0
+    for finding in findings:
+        clean *= 1.0 - KIND_WEIGHT.get(finding.kind, 0.3)
+    return 1.0 - clean
+
+
+def _evidence(text: NormalisedText, field: str) -> list[Evidence]:
+    return [
+        Evidence(
+            kind=f"obfuscation.{f.kind}", field=field, start=f.start, end=f.end, detail=f.detail
+        )
+        for f in text.findings
+    ]
+
+
+class ObfuscationDetector(Detector):
+    name = "obfuscation"
+    version = "1"
+    severity = "low"
+    default_threshold = 0.6
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        scores = np.zeros(len(batch), dtype=np.float32)
+        evidence: list[list[Evidence]] = []
+        pairs = zip(batch.normalised_prompts, batch.normalised_responses, strict=True)
+        for i, (prompt, response) in enumerate(pairs):
+            scores[i] = obfuscation_score(prompt.findings)
+            evidence.append(_evidence(prompt, "prompt") + _evidence(response, "response"))
+        return DetectorResult(scores={self.name: scores}, evidence=evidence)

@@ -1,0 +1,97 @@
+"""Personal data in prompts and responses, confirmed by checksums where one exists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from guardstream.contracts import Evidence
+from guardstream.detectors.base import Detector, DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.redaction import fields_of, redacted_evidence
+from guardstream.detectors.secrets import drop_overlapping
+from guardstream.detectors.validators import iban_valid, luhn_valid, phone_plausible, us_ssn_valid
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+# (kind, pattern, validator). Order matters only for overlap: earlier kinds win a shared span.
+PII_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
+    (
+        "email",
+        re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+        _always,
+    ),
+    (
+        "iban",
+        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+        iban_valid,
+    ),
+    ("credit_card", re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"), luhn_valid),
+    ("us_ssn", re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"), us_ssn_valid),
+    (
+        "phone",
+        re.compile(
+            r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}"
+            r"(?:[ .-]\d{2,4})?(?!\w)"
+        ),
+        phone_plausible,
+    ),
+    (
+        "ipv4",
+        re.compile(
+            r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+            r"(?![\d.])"
+        ),
+        _always,
+    ),
+)
+PREFILTER_RE = re.compile(r"@|\d{3}")
+SCORE_PER_KIND = {
+    "credit_card": 1.0,
+    "iban": 1.0,
+    "us_ssn": 1.0,
+    "email": 0.7,
+    "phone": 0.6,
+    "ipv4": 0.3,
+}
+
+
+def find_pii(text: str, field: str) -> list[Evidence]:
+    found: list[Evidence] = []
+    if not text or not PREFILTER_RE.search(text):
+        return found
+    for kind, pattern, validator in PII_PATTERNS:
+        for match in pattern.finditer(text):
+            if validator(match.group()):
+                found.append(redacted_evidence(f"pii.{kind}", field, match))
+    return drop_overlapping(found)
+
+
+def pii_score(found: list[Evidence]) -> float:
+    """The most sensitive kind found sets the score; counts add a little on top."""
+    if not found:
+        return 0.0
+    top = max(SCORE_PER_KIND[e.kind.removeprefix("pii.")] for e in found)
+    return min(1.0, top + 0.05 * (len(found) - 1))
+
+
+class PiiDetector(Detector):
+    name = "pii"
+    version = "1"
+    category = "data_leak"
+    severity = "medium"
+    default_threshold = 0.65
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        scores = np.zeros(len(batch), dtype=np.float32)
+        evidence: list[list[Evidence]] = []
+        for i, (prompt, response) in enumerate(zip(batch.prompts, batch.responses, strict=True)):
+            hits = [e for field, text in fields_of(prompt, response) for e in find_pii(text, field)]
+            scores[i] = pii_score(hits)
+            evidence.append(hits)
+        return DetectorResult(scores={self.name: scores}, evidence=evidence)

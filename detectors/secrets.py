@@ -1,0 +1,82 @@
+"""API keys, tokens and private keys in prompts and responses.
+
+The patterns are detect-secrets' own (its regex plugins, maintained by Yelp), not hand-written:
+we run their compiled deny-lists with `finditer` to keep positions, and reuse their validators.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+from detect_secrets.plugins.base import RegexBasedDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+
+from guardstream.contracts import Evidence
+from guardstream.detectors.base import Detector, DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.redaction import fields_of, redacted_evidence
+
+# Plugins that flag ordinary prose or that belong to the PII detector.
+EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
+# Every detect-secrets pattern needs a long token, a URL credential or a key header; prose
+# without any of them is skipped without running 45 patterns over it.
+PREFILTER_RE = re.compile(r"[A-Za-z0-9_\-+/=.]{12,}|://|PRIVATE KEY")
+
+
+@cache
+def secret_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(secret type, compiled pattern) for every detect-secrets regex plugin we use."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    patterns: list[tuple[str, re.Pattern[str]]] = []
+    plugins = get_mapping_from_secret_type_to_class().values()
+    for cls in sorted(plugins, key=lambda c: c.__name__):
+        if not issubclass(cls, RegexBasedDetector) or cls.__name__ in EXCLUDED_PLUGINS:
+            continue
+        kind = cls.__name__.removesuffix("Detector")
+        patterns.extend((kind, regex) for regex in cls().denylist if regex.pattern)
+    return tuple(patterns)
+
+
+def find_secrets(text: str, field: str) -> list[Evidence]:
+    """Every secret-looking span of `text`, as redacted evidence."""
+    found: list[Evidence] = []
+    if not text or not PREFILTER_RE.search(text):
+        return found
+    for kind, pattern in secret_patterns():
+        for match in pattern.finditer(text):
+            if kind == "JwtToken" and not JwtTokenDetector.is_formally_valid(match.group()):
+                continue
+            found.append(redacted_evidence(f"secret.{kind}", field, match))
+    return drop_overlapping(found)
+
+
+def drop_overlapping(found: list[Evidence]) -> list[Evidence]:
+    """Two patterns matching the same stretch of text report one finding (the longer)."""
+    kept: list[Evidence] = []
+    for evidence in sorted(found, key=lambda e: (e.start or 0, -(e.end or 0))):
+        if kept and (evidence.start or 0) < (kept[-1].end or 0):
+            continue
+        kept.append(evidence)
+    return kept
+
+
+class SecretsDetector(Detector):
+    name = "secrets"
+    version = "1"
+    category = "data_leak"
+    severity = "high"
+    default_threshold = 0.5
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        scores = np.zeros(len(batch), dtype=np.float32)
+        evidence: list[list[Evidence]] = []
+        for i, (prompt, response) in enumerate(zip(batch.prompts, batch.responses, strict=True)):
+            hits = [
+                e for field, text in fields_of(prompt, response) for e in find_secrets(text, field)
+            ]
+            scores[i] = 1.0 if hits else 0.0
+            evidence.append(hits)
+        return DetectorResult(scores={self.name: scores}, evidence=evidence)

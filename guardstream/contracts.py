@@ -1,0 +1,161 @@
+"""Wire contracts (JSON on Kafka). Field names here are public: add fields, never rename."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_MAX = 256
+Severity = Literal["low", "medium", "high", "critical"]
+Scope = Literal["event", "user", "session", "model"]
+
+
+class ChatMessage(BaseModel):
+    """One chat turn; `tool` and `system` turns are where indirect injections hide."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    role: str = Field(min_length=1, max_length=64)
+    content: str | None = None
+    name: str | None = None
+
+
+class ToolCall(BaseModel):
+    """A tool invocation the model made (OpenTelemetry gen_ai.tool.* names)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    arguments: str | dict[str, Any] | None = None
+    output: str | None = None
+
+
+class LLMEvent(BaseModel):
+    """One prompt/response exchange published by an LLM application."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=ID_MAX)
+    timestamp: datetime
+    app_id: str = Field(min_length=1, max_length=ID_MAX)
+    user_id: str = Field(min_length=1, max_length=ID_MAX)
+    prompt: str | list[ChatMessage]
+    response: str | None = None
+    session_id: str | None = Field(default=None, max_length=ID_MAX)
+    model: str | None = Field(default=None, description="gen_ai.request.model")
+    model_version: str | None = Field(default=None, description="gen_ai.response.model")
+    system_prompt_hash: str | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
+    input_tokens: int | None = Field(default=None, ge=0, description="gen_ai.usage.input_tokens")
+    output_tokens: int | None = Field(default=None, ge=0, description="gen_ai.usage.output_tokens")
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware_utc(cls, value: datetime) -> datetime:
+        """Naive timestamps are taken as UTC so windows never mix clocks."""
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @field_validator("prompt")
+    @classmethod
+    def _non_empty_prompt(cls, value: str | list[ChatMessage]) -> str | list[ChatMessage]:
+        if isinstance(value, list) and not value:
+            raise ValueError("prompt must be text or a non-empty list of chat messages")
+        return value
+
+    def user_text(self) -> str:
+        """What the user typed: the prompt text, or the user turns of a chat."""
+        if isinstance(self.prompt, str):
+            return self.prompt
+        return "\n".join(m.content or "" for m in self.prompt if m.role == "user")
+
+    def context_text(self) -> str:
+        """Text the user did not type (system, tool, retrieved documents, tool outputs)."""
+        parts: list[str] = []
+        if isinstance(self.prompt, list):
+            parts.extend(
+                m.content or "" for m in self.prompt if m.role not in ("user", "assistant")
+            )
+        parts.extend(call.output or "" for call in self.tool_calls)
+        return "\n".join(p for p in parts if p)
+
+    def prompt_text(self) -> str:
+        """Every prompt-side text joined, for detectors that do not care who wrote it."""
+        if isinstance(self.prompt, str):
+            return "\n".join(p for p in (self.prompt, self.context_text()) if p)
+        texts = [m.content or "" for m in self.prompt]
+        texts.extend(call.output or "" for call in self.tool_calls)
+        return "\n".join(t for t in texts if t)
+
+
+class Evidence(BaseModel):
+    """Why a detector fired. Never carries a secret or PII value, only its type, place and hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    field: Literal["prompt", "response", "context"]
+    start: int | None = None
+    end: int | None = None
+    value_sha256: str | None = Field(default=None, description="first 16 hex of sha256(value)")
+    detail: str | None = None
+
+
+def short_hash(value: str) -> str:
+    """A stable fingerprint of a value that does not reveal it."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class ScoreRecord(BaseModel):
+    """Every processed event's scores; `llm.scores` and `guardstream score` emit exactly this."""
+
+    event_id: str
+    scores: dict[str, float]
+    flags: list[str]
+    app_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    event_timestamp: datetime | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    detector_versions: dict[str, str] = Field(default_factory=dict)
+
+
+class Alert(BaseModel):
+    """A flag worth attention. `alert_id` is deterministic, so redelivery is idempotent."""
+
+    alert_id: str
+    detector: str
+    detector_version: str
+    category: str
+    severity: Severity
+    score: float
+    threshold: float
+    scope: Scope
+    scope_id: str
+    app_id: str
+    user_id: str | None = None
+    session_id: str | None = None
+    event_ids: list[str]
+    window_start: datetime
+    window_end: datetime
+    evidence: list[Evidence] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @staticmethod
+    def make_id(detector: str, scope: Scope, scope_id: str, window: str) -> str:
+        """Same detector, scope and evidence window give the same id, whoever computes it."""
+        key = "\x1f".join((detector, scope, scope_id, window))
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "LLMEvent": LLMEvent,
+    "ScoreRecord": ScoreRecord,
+    "Alert": Alert,
+}

@@ -1,0 +1,1 @@
+"""Kafka wiring: settings, topics, the faust app, the client and the CLI."""

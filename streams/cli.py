@@ -1,0 +1,38 @@
+"""The `guardstream` command. Each command lives in its own module under `commands/`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from guardstream.errors import GuardstreamError
+from guardstream.streams.commands.broker import broker
+from guardstream.streams.commands.demo import demo
+from guardstream.streams.commands.publish import publish
+from guardstream.streams.commands.schema import schema
+from guardstream.streams.commands.score import score
+from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.worker import worker
+
+app = typer.Typer(
+    name="guardstream",
+    help="Stream-native misuse and quality-drift detection for LLM applications on Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+for command in (broker, worker, publish, tail, score, schema, demo):
+    app.command()(command)
+
+
+def main() -> None:
+    """Entry point: guardstream's own errors become one clear line and exit code 2."""
+    try:
+        app()
+    except GuardstreamError as exc:
+        print(f"guardstream: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

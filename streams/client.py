@@ -1,0 +1,114 @@
+"""Python client for guardstream's users: publish events, subscribe to alerts and scores.
+
+Delivery is at-least-once end to end, so `AlertSubscriber` drops alert ids it has already
+yielded: a redelivered alert reaches the caller once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any, Self
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from guardstream.contracts import Alert, LLMEvent
+from guardstream.streams.settings import Settings
+
+
+class EventPublisher:
+    """Validates each event against the `LLMEvent` contract, then sends it keyed by user id.
+
+    Keying by user keeps one user's events in order on one partition, which per-user state needs.
+    """
+
+    def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
+        self.topic = settings.topics.events
+        self.max_bytes = settings.worker.max_event_bytes
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers, linger_ms=linger_ms, acks="all"
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._producer.stop()
+
+    async def publish(self, event: LLMEvent | dict[str, Any]) -> None:
+        """Validate (raises pydantic.ValidationError) and queue one event for sending."""
+        valid = event if isinstance(event, LLMEvent) else LLMEvent.model_validate(event)
+        value = valid.model_dump_json(exclude_none=True).encode()
+        await self._producer.send(self.topic, value=value, key=valid.user_id.encode())
+
+    async def publish_many(self, events: Iterable[LLMEvent | dict[str, Any]]) -> int:
+        count = 0
+        for event in events:
+            await self.publish(event)
+            count += 1
+        await self._producer.flush()
+        return count
+
+    async def publish_raw(self, value: bytes, key: bytes | None = None) -> None:
+        """Send bytes unvalidated: for replaying dead letters and testing the dead-letter path."""
+        await self._producer.send(self.topic, value=value, key=key)
+
+    async def flush(self) -> None:
+        await self._producer.flush()
+
+
+class TopicReader:
+    """Follow a topic without joining a consumer group (no rebalance wait, no committed offsets)."""
+
+    def __init__(self, settings: Settings, topic: str, from_beginning: bool = True) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            enable_auto_commit=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._consumer.stop()
+
+    async def records(self) -> AsyncIterator[ConsumerRecord]:
+        async for record in self._consumer:
+            yield record
+
+
+class AlertSubscriber(TopicReader):
+    """Yield each `Alert` once, even when the stream delivers it again after a worker restart."""
+
+    def __init__(self, settings: Settings, from_beginning: bool = True, memory: int = 100_000):
+        super().__init__(settings, settings.topics.alerts, from_beginning)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._memory = memory
+
+    async def alerts(self) -> AsyncIterator[Alert]:
+        async for record in self.records():
+            alert = Alert.model_validate(json.loads(record.value))
+            if alert.alert_id in self._seen:
+                continue
+            self._seen[alert.alert_id] = None
+            if len(self._seen) > self._memory:
+                self._seen.popitem(last=False)
+            yield alert

@@ -1,0 +1,1 @@
+"""One module per CLI command; `guardstream.streams.cli` wires them into one typer app."""

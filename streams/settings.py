@@ -1,0 +1,134 @@
+"""Settings, validated once at start-up: an unknown key or a bad value stops the process with a
+message naming the key, rather than failing later inside a running worker.
+
+Sources, later ones winning: defaults, a TOML file (`--config` or GUARDSTREAM_CONFIG), then
+environment variables GUARDSTREAM_<KEY> with `__` between nested keys
+(GUARDSTREAM_WORKER__BATCH_SIZE=512, GUARDSTREAM_BOOTSTRAP=kafka://host:9092).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.registry import available_detectors
+from guardstream.errors import ConfigError
+
+ENV_PREFIX = "GUARDSTREAM_"
+ENV_NOT_SETTINGS = frozenset({"GUARDSTREAM_CONFIG", "GUARDSTREAM_DATA"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class TopicSettings(Strict):
+    events: str = "llm.events"
+    scores: str = "llm.scores"
+    alerts: str = "llm.alerts"
+    dlq: str = "llm.events.dlq"
+    control: str = "guardstream.control"
+    feedback: str = "llm.feedback"
+    partitions: int = Field(default=4, ge=1, le=10_000)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+
+
+class WorkerSettings(Strict):
+    group_id: str = Field(default="guardstream", min_length=1)
+    batch_size: int = Field(default=256, ge=1, le=100_000)
+    batch_window_s: float = Field(default=0.2, gt=0, le=60)
+    max_event_bytes: int = Field(default=1_048_576, ge=256)
+    session_timeout_s: float = Field(default=10.0, ge=1, le=300)
+    heartbeat_interval_s: float = Field(default=1.0, gt=0, le=60)
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    data_dir: Path = Path(".guardstream")
+    log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
+
+
+class Settings(Strict):
+    bootstrap: str = "kafka://localhost:9092"
+    topics: TopicSettings = TopicSettings()
+    worker: WorkerSettings = WorkerSettings()
+    detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _kafka_url(cls, value: str) -> str:
+        """Accept `host:port[,host:port]` or `kafka://...`; faust wants the URL form."""
+        hosts = value.removeprefix("kafka://").split(",")
+        for host in hosts:
+            name, _, port = host.strip().rpartition(":")
+            if not name or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port], got {value!r}")
+        return "kafka://" + ",".join(h.strip() for h in hosts)
+
+    @field_validator("detectors")
+    @classmethod
+    def _known_detectors(cls, value: dict[str, DetectorConfig]) -> dict[str, DetectorConfig]:
+        known = available_detectors()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The `host:port,...` form aiokafka takes."""
+        return self.bootstrap.removeprefix("kafka://")
+
+
+def load_settings(
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults, file, environment and explicit overrides, then validate all at once."""
+    env = os.environ if env is None else env
+    path = config_path or (
+        Path(env["GUARDSTREAM_CONFIG"]) if env.get("GUARDSTREAM_CONFIG") else None
+    )
+    merged: dict[str, Any] = _read_toml(path) if path else {}
+    sources: dict[str, str] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS:
+            continue
+        keys = name.removeprefix(ENV_PREFIX).lower().split("__")
+        _set_nested(merged, keys, raw)
+        sources[".".join(keys)] = name
+    for dotted, value in (overrides or {}).items():
+        _set_nested(merged, dotted.split("."), value)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        origin = f" (from {sources[key]})" if key in sources else ""
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting"
+        raise ConfigError(key, f"{message}{origin}") from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("config", f"file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
+
+
+def _set_nested(target: dict[str, Any], keys: list[str], value: Any) -> None:
+    node = target
+    for key in keys[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(keys), f"'{key}' is a value, not a section")
+        node = child
+    node[keys[-1]] = value
