@@ -36,8 +36,9 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     (
         "phone",
         re.compile(
-            r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}"
-            r"(?:[ .-]\d{2,4})?(?!\w)"
+            # +CC international, (area) local, or North American 3-3-4 with - or . between.
+            r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,4}){1,4}"
+            r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[-.]\d{3}[-.]\d{4})(?!\w)"
         ),
         phone_plausible,
     ),

@@ -158,4 +158,3 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     return Pipeline(detectors, thresholds, severities)
-

@@ -94,6 +94,11 @@ class TopicReader:
         async for record in self._consumer:
             yield record
 
+    async def poll(self, timeout_s: float) -> list[ConsumerRecord]:
+        """Whatever arrives within `timeout_s` (possibly nothing); safe to call in a loop."""
+        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000))
+        return [record for records in batches.values() for record in records]
+
 
 class AlertSubscriber(TopicReader):
     """Yield each `Alert` once, even when the stream delivers it again after a worker restart."""

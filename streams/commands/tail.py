@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -39,23 +40,27 @@ def record_as_json(stream: Stream, record: ConsumerRecord) -> dict[str, Any]:
 async def follow(stream: Stream, settings: Any, as_json: bool, limit: int, idle_s: float) -> int:
     topic = getattr(settings.topics, stream.value)
     seen = 0
+    render = {
+        Stream.alerts: render_alert,
+        Stream.scores: render_score,
+        Stream.dlq: render_dead_letter,
+    }[stream]
     async with TopicReader(settings, topic) as reader:
-        iterator = reader.records().__aiter__()
+        quiet_since = time.monotonic()
         while limit <= 0 or seen < limit:
-            try:
-                record = await asyncio.wait_for(anext(iterator), idle_s if idle_s > 0 else None)
-            except TimeoutError:
-                break
-            data = record_as_json(stream, record)
-            seen += 1
-            if as_json:
-                print(json.dumps(data, default=str), flush=True)
-            elif stream is Stream.alerts:
-                out.print(render_alert(data))
-            elif stream is Stream.scores:
-                out.print(render_score(data))
-            else:
-                out.print(render_dead_letter(data))
+            records = await reader.poll(0.5)
+            if not records:
+                if idle_s > 0 and time.monotonic() - quiet_since > idle_s:
+                    break
+                continue
+            quiet_since = time.monotonic()
+            for record in records[: limit - seen if limit > 0 else None]:
+                data = record_as_json(stream, record)
+                seen += 1
+                if as_json:
+                    print(json.dumps(data, default=str), flush=True)
+                else:
+                    out.print(render(data))
     return seen
 
 
