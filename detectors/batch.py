@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 
+import numpy as np
+import scipy.sparse as sp
+
 from guardstream.contracts import LLMEvent
-from guardstream.detectors.normalise import NormalisedText, normalise
+from guardstream.text.normalise import NormalisedText, normalise
+from guardstream.models.featuriser import Featuriser, default_featuriser
 
 
 class EventBatch:
@@ -16,8 +20,15 @@ class EventBatch:
     next one gets for free.
     """
 
-    def __init__(self, events: Sequence[LLMEvent]) -> None:
+    def __init__(self, events: Sequence[LLMEvent], featuriser: Featuriser | None = None) -> None:
         self.events = list(events)
+        self._featuriser = featuriser
+
+    @property
+    def featuriser(self) -> Featuriser:
+        if self._featuriser is None:
+            self._featuriser = default_featuriser()
+        return self._featuriser
 
     def __len__(self) -> int:
         return len(self.events)
@@ -46,3 +57,38 @@ class EventBatch:
     @cached_property
     def normalised_responses(self) -> list[NormalisedText]:
         return [normalise(t) for t in self.responses]
+
+    @cached_property
+    def normalised_user_texts(self) -> list[str]:
+        """What the user typed, de-obfuscated (for chats: the user turns only)."""
+        return [normalise(t).text for t in self.user_texts]
+
+    @cached_property
+    def normalised_contexts(self) -> list[str]:
+        """Documents, tool output and system turns, de-obfuscated: where indirect attacks hide."""
+        return [normalise(t).text if t else "" for t in self.contexts]
+
+    @cached_property
+    def user_embeddings(self) -> np.ndarray:
+        return self.featuriser.embed(self.normalised_user_texts)
+
+    @cached_property
+    def user_features(self) -> sp.csr_matrix:
+        return self.featuriser.features(self.normalised_user_texts, self.user_embeddings)
+
+    @cached_property
+    def response_embeddings(self) -> np.ndarray:
+        return self.featuriser.embed([n.text for n in self.normalised_responses])
+
+    @cached_property
+    def response_features(self) -> sp.csr_matrix:
+        texts = [n.text for n in self.normalised_responses]
+        return self.featuriser.features(texts, self.response_embeddings)
+
+    def context_features(self) -> tuple[np.ndarray, sp.csr_matrix | None]:
+        """Indices of events that have context, and the features of those contexts only."""
+        indices = np.array([i for i, t in enumerate(self.normalised_contexts) if t], dtype=int)
+        if not len(indices):
+            return indices, None
+        texts = [self.normalised_contexts[i] for i in indices]
+        return indices, self.featuriser.features(texts)

@@ -7,7 +7,7 @@ import numpy as np
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.normalise import Finding, NormalisedText
+from guardstream.text.normalise import Finding, NormalisedText
 
 # How strongly one finding of each kind suggests deliberate hiding; several findings combine
 # as a noisy-or, so two weak signals outrank one.

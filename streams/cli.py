@@ -7,6 +7,7 @@ import sys
 import typer
 
 from guardstream.errors import GuardstreamError
+from guardstream.streams.commands.bench import bench_app
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
 from guardstream.streams.commands.publish import publish
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 for command in (broker, worker, publish, tail, score, schema, demo):
     app.command()(command)
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ import base64
 import pytest
 
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.normalise import normalise
+from guardstream.text.normalise import normalise
 from guardstream.detectors.obfuscation import ObfuscationDetector
 from tests.helpers import make_event
 

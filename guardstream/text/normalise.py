@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from guardstream.detectors.homoglyphs import HOMOGLYPHS
+from guardstream.text.homoglyphs import HOMOGLYPHS
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,11 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 INVISIBLE_RE = re.compile(f"[{ZERO_WIDTH}{BIDI}\U000e0000-\U000e007f\U000e0100-\U000e01ef]+")
 TAG_LOW, TAG_HIGH = 0xE0020, 0xE007E
 SPACED_RE = re.compile(r"(?<![\w])(?:[A-Za-z][ .\-_*·|]){3,}[A-Za-z](?![\w])")
-BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
-HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){12,}(?![0-9A-Fa-f])")
+LONG_TOKEN_RE = re.compile(r"\S{16,}")
+BASE64_TOKEN_RE = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+HEX_TOKEN_RE = re.compile(r"(?:[0-9A-Fa-f]{2}){12,}")
+LEET_HINT_RE = re.compile(r"[A-Za-z][013457@$]")
+ROT13_SAMPLE_WORDS = 80
 WORD_RE = re.compile(r"[^\W_]+(?:[@$][^\W_]*)*|[@$][^\W_]+", re.UNICODE)
 LEET_TOKEN_RE = re.compile(r"(?<![\w@$])[A-Za-z@$]*[013457@$][A-Za-z013457@$]*(?![\w@$])")
 LEET_INSIDE_RE = re.compile(r"[A-Za-z][013457@$]+[A-Za-z]")
@@ -64,8 +67,7 @@ def normalise(text: str) -> NormalisedText:
         text = _fold_lookalikes(text, findings)
     text = _collapse_spaced(text, findings)
     text = _undo_leetspeak(text, findings)
-    _decode_base64(text, findings, decoded)
-    _decode_hex(text, findings, decoded)
+    _decode_payloads(text, findings, decoded)
     _decode_rot13(text, findings, decoded)
     full = "\n".join([text, *decoded]) if decoded else text
     return NormalisedText(
@@ -125,6 +127,9 @@ def _collapse_spaced(text: str, findings: list[Finding]) -> str:
 
 
 def _undo_leetspeak(text: str, findings: list[Finding]) -> str:
+    if not LEET_HINT_RE.search(text):
+        return text
+
     def translate(match: re.Match[str]) -> str:
         token = match.group()
         if len(token) < 4 or not LEET_INSIDE_RE.search(token):
@@ -144,44 +149,47 @@ def _readable(candidate: str) -> bool:
     return letters / len(candidate) >= MIN_DECODED_LETTER_SHARE and " " in candidate.strip()
 
 
-def _decode_base64(text: str, findings: list[Finding], decoded: list[str]) -> None:
-    for match in BASE64_RE.finditer(text):
-        token = match.group()
-        if token.isalpha() or token.isdigit():
-            continue
-        padded = token + "=" * (-len(token) % 4)
-        try:
-            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-            candidate = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if _readable(candidate):
-            findings.append(Finding("base64", match.start(), match.end(), f"{len(raw)} bytes"))
+def _decode_payloads(text: str, findings: list[Finding], decoded: list[str]) -> None:
+    """base64 and hex payloads are long unbroken tokens: find those once, then try to decode."""
+    for match in LONG_TOKEN_RE.finditer(text):
+        token = match.group().strip("\"'()[]{}<>,.;:")
+        offset = match.start() + match.group().find(token)
+        kind, candidate = _decode_token(token)
+        if kind and candidate is not None and _readable(candidate):
+            findings.append(Finding(kind, offset, offset + len(token), f"{len(candidate)} chars"))
             decoded.append(candidate)
 
 
-def _decode_hex(text: str, findings: list[Finding], decoded: list[str]) -> None:
-    for match in HEX_RE.finditer(text):
-        digits = re.sub(r"[ :]", "", match.group())
+def _decode_token(token: str) -> tuple[str | None, str | None]:
+    if HEX_TOKEN_RE.fullmatch(token):
         try:
-            candidate = bytes.fromhex(digits).decode("utf-8")
+            return "hex", bytes.fromhex(token).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
-            continue
-        if _readable(candidate):
-            findings.append(Finding("hex", match.start(), match.end(), f"{len(digits) // 2} bytes"))
-            decoded.append(candidate)
+            return None, None
+    if not BASE64_TOKEN_RE.fullmatch(token) or token.isalpha() or token.isdigit():
+        return None, None
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        return "base64", raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, None
 
 
-def _stopword_share(words: list[str]) -> float:
-    return sum(w in STOPWORDS for w in words) / len(words) if words else 0.0
+def _stopword_share(text: str) -> tuple[float, int]:
+    """Share of English stop-words among the first words (a sample is enough to tell)."""
+    words = [w.strip(".,;:!?\"'()") for w in text.lower().split(maxsplit=ROT13_SAMPLE_WORDS)]
+    words = words[:ROT13_SAMPLE_WORDS]
+    hits = sum(map(STOPWORDS.__contains__, words))
+    return (hits / len(words) if words else 0.0), len(words)
 
 
 def _decode_rot13(text: str, findings: list[Finding], decoded: list[str]) -> None:
     """ROT13 text has almost no English stop-words; its rotation has many."""
-    words = re.findall(r"[a-z]+", text.lower())
-    if len(words) < 4 or _stopword_share(words) > 0.08:
+    share, count = _stopword_share(text)
+    if count < 4 or share > 0.08:
         return
     rotated = codecs.decode(text, "rot13")
-    if _stopword_share(re.findall(r"[a-z]+", rotated.lower())) >= 0.2:
+    if _stopword_share(rotated)[0] >= 0.2:
         findings.append(Finding("rot13", 0, len(text), "text reads as English after ROT13"))
         decoded.append(rotated)

@@ -1,0 +1,37 @@
+"""Harmful requests, with a score per MLCommons hazard category (`harmful.<category>`).
+
+Two models: P(harmful) on the prompt, and P(category | harmful). The category score is their
+product, so a benign prompt never gets a high category score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from guardstream.detectors.base import DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.trained import TrainedDetector, positive_proba
+from guardstream.models.trained_model import load_model
+
+
+class HarmfulDetector(TrainedDetector):
+    name = "harmful"
+    artefact = "harmful"
+    severity = "high"
+    default_threshold = 0.5
+
+    def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(options)
+        self.categories = load_model("harmful_category")
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        harmful = positive_proba(self.model.estimator, batch.user_features)
+        scores = {self.name: harmful}
+        estimator = self.categories.estimator
+        if len(batch):
+            per_category = estimator.predict_proba(batch.user_embeddings)
+            for column, category in enumerate(estimator.classes_):
+                scores[f"{self.name}.{category}"] = (harmful * per_category[:, column]).astype(
+                    np.float32
+                )
+        return DetectorResult(scores=scores)

@@ -1,0 +1,23 @@
+"""Whether the response is a refusal: the signal behind retry-after-refusal and refusal-rate
+drift. Not an abuse alert on its own, so its default threshold only marks the score."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from guardstream.detectors.base import DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.trained import TrainedDetector, positive_proba
+
+
+class RefusalDetector(TrainedDetector):
+    name = "refusal"
+    artefact = "refusal"
+    category = "quality"
+    severity = "low"
+    default_threshold = 0.5
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        has_response = np.array([bool(r) for r in batch.responses])
+        scores = positive_proba(self.model.estimator, batch.response_features) * has_response
+        return DetectorResult(scores={self.name: scores.astype(np.float32)})

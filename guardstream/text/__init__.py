@@ -1,0 +1,1 @@
+"""Text preprocessing shared by serving (detectors) and training (models)."""

@@ -1,0 +1,1 @@
+"""Model artefacts and their run-time loaders (installed as ``guardstream.models``)."""

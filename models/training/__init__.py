@@ -1,0 +1,1 @@
+"""Build-time scripts that produce the artefacts shipped in ``guardstream.models``."""
