@@ -9,8 +9,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from guardstream.contracts import LLMEvent
-from guardstream.text.normalise import NormalisedText, normalise
 from guardstream.models.featuriser import Featuriser, default_featuriser
+from guardstream.text.normalise import NormalisedText, normalise
 
 
 class EventBatch:

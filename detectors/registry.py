@@ -18,6 +18,7 @@ BUILTIN_DETECTORS: dict[str, str] = {
     "obfuscation": "guardstream.detectors.obfuscation:ObfuscationDetector",
     "secrets": "guardstream.detectors.secrets:SecretsDetector",
     "pii": "guardstream.detectors.pii:PiiDetector",
+    "leakage": "guardstream.detectors.leakage:LeakageDetector",
 }
 
 
