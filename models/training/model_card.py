@@ -1,0 +1,76 @@
+"""Markdown model cards written from the manifest, so the card and the artefact never disagree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+CARD_DIR = Path(__file__).resolve().parent.parent / "cards"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path = CARD_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    held = manifest["metrics"]["held_out"]
+    lines = [
+        f"# Model card: `{manifest['name']}` v{manifest['version']}",
+        "",
+        manifest["description"],
+        "",
+        "## Model",
+        "",
+        f"- Estimator: {manifest['estimator']}",
+        f"- Features: {manifest['features']}",
+        f"- scikit-learn {manifest['sklearn_version']}; file `{manifest['file']}` "
+        f"({manifest['size_bytes'] / 1e6:.1f} MB), sha256 `{manifest['sha256'][:16]}…`",
+        f"- Shipped thresholds: {manifest['thresholds']} (fitted for {manifest['threshold_rule']})",
+        "",
+        "## Training data",
+        "",
+        f"- Rows after de-duplication: {manifest['training']['rows']} "
+        f"(positives {manifest['training']['positives']})",
+        f"- Sources: {', '.join(f'{k} ({v})' for k, v in manifest['training']['sources'].items())}",
+        f"- Licences: {', '.join(manifest['training']['licences'])}",
+        "- Provenance: `shared/data` (see `models/training/DATA.md`); nothing is downloaded.",
+        "",
+        "## Held-out sources (never used in training)",
+        "",
+        f"Held out: {', '.join(manifest['held_out_sources'])}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for key in (
+        "rows",
+        "positives",
+        "roc_auc",
+        "tpr_at_fpr_1pct",
+        "tpr_at_fpr_0.1pct",
+        "tpr_at_threshold",
+        "fpr_at_threshold",
+    ):
+        lines.append(f"| {key} | {_fmt(held.get(key))} |")
+    for name, value in manifest["metrics"].items():
+        if name not in ("held_out", "per_category"):
+            lines.append(f"| {name} | {_fmt(value)} |")
+    lines += [
+        "",
+        "Per held-out source, at the shipped threshold:",
+        "",
+        "| source | rows | label | rate flagged |",
+        "|---|---|---|---|",
+    ]
+    for source, row in held["per_source"].items():
+        rate = row.get("tpr", row.get("fpr"))
+        lines.append(f"| {source} | {row['rows']} | {row['label']} | {_fmt(rate)} |")
+    if "per_category" in manifest["metrics"]:
+        lines += ["", "## Categories", "", "```", str(manifest["metrics"]["per_category"]), "```"]
+    lines += ["", "## Known weaknesses", ""] + [f"- {w}" for w in weaknesses] + [""]
+    path = directory / f"{manifest['name']}.md"
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,270 @@
+"""Retrain every detector model from scratch: `guardstream train` (or `python -m
+guardstream.models.training.train`). Reads `shared/data` at build time only.
+
+Each model is a calibrated logistic regression on the shared features. Splits are by source:
+the numbers in each manifest and model card come from sources the model never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from guardstream.text.normalise import normalise
+
+from ..featuriser import Featuriser, default_featuriser
+from ..trained_model import ARTEFACT_ROOT, save_model
+from .corpus import load_corpus
+from .corpus.splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval
+from .corpus.types import HAZARDS, Sample
+from .metrics import held_out_report, threshold_at_fpr
+from .model_card import CARD_DIR, write_card
+
+console = Console(stderr=True)
+TARGET_FPR = 0.01
+FEATURE_BATCH = 512
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    description: str
+    weaknesses: list[str] = field(default_factory=list)
+    regularisation: float = 2.0
+
+
+SPECS: dict[str, TaskSpec] = {
+    "injection": TaskSpec(
+        "injection",
+        "Prompt injection and jailbreak attempts (direct, role-play/DAN, goal hijacking, and "
+        "instructions hidden in documents) versus ordinary prompts. Scored on the user's text and "
+        "separately on context (tool output, retrieved documents).",
+        [
+            "Trained mostly on English; German and other languages rely on the embedding alone.",
+            "Indirect injections come from BIPIA-style attacks; new placements may be missed.",
+            "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
+        ],
+    ),
+    "harmful": TaskSpec(
+        "harmful",
+        "Requests for harmful assistance (MLCommons hazard taxonomy) versus ordinary prompts.",
+        [
+            "Benchmark-style harmful prompts dominate training; conversational, indirect phrasing "
+            "is under-represented.",
+            "Fiction and education about violence are hard negatives and still cause some flags.",
+        ],
+    ),
+    "toxicity": TaskSpec(
+        "toxicity",
+        "Toxic, offensive or hateful language (explicit and implicit), applied to prompts and to "
+        "responses separately.",
+        [
+            "Davidson tweets dominate the explicit-toxicity positives: slang and slurs from 2017 "
+            "Twitter; reclaimed or quoted slurs are flagged.",
+            "Implicit hate against groups absent from ToxiGen is weaker.",
+        ],
+    ),
+    "refusal": TaskSpec(
+        "refusal",
+        "Whether an assistant response refuses the request (input signal for per-user "
+        "retry-after-refusal and refusal-rate drift).",
+        [
+            "Labels for GPTFuzz responses are derived from jailbreak success, so partial "
+            "compliance with a disclaimer is ambiguous.",
+            "Refusal styles of models newer than the training data may differ.",
+        ],
+    ),
+}
+
+
+def featurise(featuriser: Featuriser, texts: Sequence[str], label: str) -> Any:
+    """Normalise then featurise, exactly as the detectors do at run time."""
+    import scipy.sparse as sp
+
+    parts = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"featurising {label}", total=len(texts))
+        for start in range(0, len(texts), FEATURE_BATCH):
+            chunk = [normalise(t).text for t in texts[start : start + FEATURE_BATCH]]
+            parts.append(featuriser.features(chunk))
+            progress.advance(task, len(chunk))
+    return sp.vstack(parts, format="csr")
+
+
+def source_folds(labels: np.ndarray, groups: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Three folds that keep each source whole; stratified rows if sources are too few for that
+    (every fold must still see both classes)."""
+    index = np.zeros(len(labels))
+    grouped = list(
+        StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0).split(index, labels, groups)
+    )
+    if all(len(set(labels[train].tolist())) == 2 for train, _ in grouped):
+        return grouped
+    console.print("  too few sources for source-grouped folds; using stratified rows")
+    return list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(index, labels))
+
+
+def fit_calibrated(
+    features: Any, labels: np.ndarray, groups: list[str], c: float
+) -> tuple[CalibratedClassifierCV, np.ndarray]:
+    """Calibrated LR whose calibration folds are whole sources; returns out-of-fold scores."""
+    folds = source_folds(labels, groups)
+    base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=folds).fit(features, labels)
+    out_of_fold = np.zeros(len(labels), dtype=np.float64)
+    for (_, test_idx), member in zip(folds, model.calibrated_classifiers_, strict=True):
+        out_of_fold[test_idx] = member.predict_proba(features[test_idx])[:, 1]
+    return model, out_of_fold
+
+
+def describe_training(train: list[Sample]) -> dict[str, Any]:
+    return {
+        "rows": len(train),
+        "positives": sum(s.label for s in train),
+        "class_balance": {str(k): v for k, v in sorted(Counter(s.label for s in train).items())},
+        "sources": dict(Counter(s.source for s in train).most_common()),
+        "licences": sorted({s.licence for s in train}),
+    }
+
+
+def train_binary(
+    spec: TaskSpec,
+    featuriser: Featuriser,
+    data_root: Path | None,
+    artefact_root: Path,
+    card_dir: Path,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    samples = load_corpus(spec.name, data_root)
+    train, test = default_split(spec.name, samples)
+    console.print(f"[bold]{spec.name}[/bold]: {len(train)} train rows, {len(test)} held-out rows")
+    x_train = featurise(featuriser, [s.text for s in train], f"{spec.name} train")
+    y_train = np.array([s.label for s in train])
+    model, out_of_fold = fit_calibrated(
+        x_train, y_train, [s.source for s in train], spec.regularisation
+    )
+    threshold = threshold_at_fpr(out_of_fold[y_train == 0], TARGET_FPR)
+    x_test = featurise(featuriser, [s.text for s in test], f"{spec.name} held-out")
+    y_test = np.array([s.label for s in test])
+    test_scores = model.predict_proba(x_test)[:, 1]
+    metrics: dict[str, Any] = {
+        "held_out": held_out_report(y_test, test_scores, [s.source for s in test], threshold),
+        "out_of_fold_fpr_at_threshold": round(
+            float(np.mean(out_of_fold[y_train == 0] >= threshold)), 4
+        ),
+    }
+    if spec.name in ("injection", "harmful"):
+        scary = safe_but_scary_eval(spec.name)
+        scary_scores = model.predict_proba(featurise(featuriser, [s.text for s in scary], "scary"))[
+            :, 1
+        ]
+        metrics["safe_but_scary_rows"] = len(scary)
+        metrics["safe_but_scary_fpr"] = round(float(np.mean(scary_scores >= threshold)), 4)
+    manifest = {
+        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
+        "description": spec.description,
+        "estimator": "CalibratedClassifierCV(LogisticRegression(liblinear, balanced, "
+        f"C={spec.regularisation}), sigmoid, 3 source-grouped folds)",
+        "features": "MiniLM static embedding (128-d) + char_wb 3-5-gram hashing (2^18), "
+        "on de-obfuscated text",
+        "thresholds": {spec.name: round(threshold, 6)},
+        "threshold_rule": f"{TARGET_FPR:.0%} false positives on out-of-fold benign training rows",
+        "held_out_sources": sorted(DEFAULT_HELD_OUT[spec.name]),
+        "training": describe_training(train),
+        "metrics": metrics,
+        "trained_seconds": round(time.perf_counter() - started, 1),
+    }
+    save_model(spec.name, model, manifest, artefact_root)
+    from ..trained_model import load_model
+
+    full = load_model(spec.name, artefact_root).manifest
+    write_card(full, spec.weaknesses, card_dir)
+    return full
+
+
+def train_harm_categories(
+    featuriser: Featuriser, data_root: Path | None, artefact_root: Path, card_dir: Path
+) -> dict[str, Any]:
+    """P(category | harmful) on the embedding; trained on harmful rows with a hazard label."""
+    samples = [
+        s for s in load_corpus("harmful", data_root) if s.label == 1 and s.category in HAZARDS
+    ]
+    train, test = default_split("harmful", samples)
+    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000)
+    x_train = featuriser.embed([normalise(s.text).text for s in train])
+    model.fit(x_train, [s.category for s in train])
+    report: dict[str, Any] = {"rows": len(test), "positives": len(test), "per_source": {}}
+    if test:
+        predicted = model.predict(featuriser.embed([normalise(s.text).text for s in test]))
+        truth = [s.category for s in test]
+        report |= {
+            "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+            "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
+        }
+    manifest = {
+        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
+        "description": "Hazard category of a harmful request, given that it is harmful "
+        "(MLCommons taxonomy categories the data supports).",
+        "estimator": "LogisticRegression(multinomial, balanced, C=4)",
+        "features": "MiniLM static embedding (128-d) of de-obfuscated text",
+        "thresholds": {},
+        "threshold_rule": "none: category scores are P(harmful) x P(category | harmful)",
+        "held_out_sources": sorted(DEFAULT_HELD_OUT["harmful"]),
+        "training": describe_training(train),
+        "categories": sorted(model.classes_.tolist()),
+        "metrics": {
+            "held_out": report,
+            "per_category": dict(Counter(s.category for s in train).most_common()),
+        },
+    }
+    save_model("harmful_category", model, manifest, artefact_root)
+    from ..trained_model import load_model
+
+    full = load_model("harmful_category", artefact_root).manifest
+    write_card(
+        full,
+        [
+            "AILuminate supplies most category labels; categories with few rows "
+            "(elections, defamation) are the least reliable."
+        ],
+        card_dir,
+    )
+    return full
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", default=",".join(SPECS), help="comma-separated subset")
+    parser.add_argument("--data-root", type=Path, default=None, help="shared/data location")
+    parser.add_argument("--out", type=Path, default=ARTEFACT_ROOT, help="artefact directory")
+    parser.add_argument("--cards", type=Path, default=CARD_DIR, help="model card directory")
+    args = parser.parse_args(argv)
+    featuriser = default_featuriser()
+    for name in args.tasks.split(","):
+        manifest = train_binary(SPECS[name], featuriser, args.data_root, args.out, args.cards)
+        held = manifest["metrics"]["held_out"]
+        console.print(
+            f"  {name}: held-out AUC {held['roc_auc']}, TPR@1%FPR "
+            f"{held['tpr_at_fpr_1pct']}, at threshold TPR {held['tpr_at_threshold']} "
+            f"FPR {held['fpr_at_threshold']}; {manifest['metrics']}"[:600]
+        )
+        if name == "harmful":
+            train_harm_categories(featuriser, args.data_root, args.out, args.cards)
+
+
+if __name__ == "__main__":
+    main()
