@@ -42,6 +42,7 @@ class Detector(ABC):
     category: ClassVar[str] = "abuse"
     severity: ClassVar[Severity] = "medium"
     default_threshold: ClassVar[float] = 0.5
+    raises_alerts: ClassVar[bool] = True
     Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, options: BaseModel | None = None) -> None:

@@ -18,4 +18,5 @@ class DetectorConfig(BaseModel):
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     thresholds: dict[str, float] = Field(default_factory=dict)
     severity: Severity | None = None
+    alerts: bool | None = Field(default=None, description="Raise alerts (default: per detector).")
     options: dict[str, Any] = Field(default_factory=dict)

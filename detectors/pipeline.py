@@ -7,7 +7,7 @@ exactly what production scores.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -45,12 +45,18 @@ class Pipeline:
         detectors: Sequence[Detector],
         thresholds: Mapping[str, float],
         severities: Mapping[str, Severity] | None = None,
+        alerting: Collection[str] | None = None,
     ) -> None:
         self.detectors = list(detectors)
         self.thresholds = dict(thresholds)
         self.severities = {d.name: d.severity for d in self.detectors} | dict(severities or {})
         self.versions = {d.name: d.version for d in self.detectors}
-        self._by_name = {d.name: d for d in self.detectors}
+        # Signals such as `refusal` flag in score records but raise no alert unless asked to.
+        self.alerting = (
+            set(alerting)
+            if alerting is not None
+            else {d.name for d in detectors if d.raises_alerts}
+        )
 
     def run(self, events: Sequence[LLMEvent]) -> list[Verdict]:
         """Score a batch; if a detector fails, score event by event so only the culprit fails."""
@@ -96,7 +102,8 @@ class Pipeline:
         alerts = [
             self._alert(event, detector, result, index, scores, flags)
             for detector, result in results
-            if any(detector_of(flag) == detector.name for flag in flags)
+            if detector.name in self.alerting
+            and any(detector_of(flag) == detector.name for flag in flags)
         ]
         return Verdict(event=event, record=record, alerts=alerts)
 
@@ -137,6 +144,7 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
     detectors: list[Detector] = []
     thresholds: dict[str, float] = {}
     severities: dict[str, Severity] = {}
+    alerting: set[str] = set()
     for name in available_detectors():
         config = configs.get(name, DetectorConfig())
         if not config.enabled:
@@ -155,6 +163,8 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
             thresholds[name] = config.threshold
         if config.severity is not None:
             severities[name] = config.severity
+        if config.alerts if config.alerts is not None else detector.raises_alerts:
+            alerting.add(name)
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
-    return Pipeline(detectors, thresholds, severities)
+    return Pipeline(detectors, thresholds, severities, alerting)

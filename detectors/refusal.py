@@ -1,5 +1,6 @@
 """Whether the response is a refusal: the signal behind retry-after-refusal and refusal-rate
-drift. Not an abuse alert on its own, so its default threshold only marks the score."""
+drift. Not an abuse alert on its own: it flags in score records but raises no alert unless
+`detectors.refusal.alerts = true`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class RefusalDetector(TrainedDetector):
     category = "quality"
     severity = "low"
     default_threshold = 0.5
+    raises_alerts = False
 
     def score(self, batch: EventBatch) -> DetectorResult:
         has_response = np.array([bool(r) for r in batch.responses])

@@ -14,6 +14,7 @@ from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
 from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.train import train
 from guardstream.streams.commands.worker import worker
 
 app = typer.Typer(
@@ -22,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-for command in (broker, worker, publish, tail, score, schema, demo):
+for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
 app.add_typer(bench_app, name="bench")
 

@@ -92,3 +92,18 @@ def test_scores_do_not_depend_on_batch_size(size: int) -> None:
         v.record.scores for s in range(0, 20, size) for v in pipeline.run(events[s : s + size])
     ]
     assert whole == chunked
+
+
+class AlwaysOne(Detector):
+    name = "signal"
+    raises_alerts = False
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        return DetectorResult(scores={self.name: np.ones(len(batch), dtype=np.float32)})
+
+
+def test_signal_detectors_flag_without_alerting_unless_configured() -> None:
+    quiet = Pipeline([AlwaysOne()], {"signal": 0.5}).run([make_event("x")])[0]
+    assert quiet.record.flags == ["signal"] and quiet.alerts == []
+    loud = Pipeline([AlwaysOne()], {"signal": 0.5}, alerting={"signal"}).run([make_event("x")])[0]
+    assert [a.detector for a in loud.alerts] == ["signal"]

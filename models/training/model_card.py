@@ -62,12 +62,14 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
         "",
         "Per held-out source, at the shipped threshold:",
         "",
-        "| source | rows | label | rate flagged |",
-        "|---|---|---|---|",
+        "| source | rows | positives | TPR | FPR |",
+        "|---|---|---|---|---|",
     ]
     for source, row in held["per_source"].items():
-        rate = row.get("tpr", row.get("fpr"))
-        lines.append(f"| {source} | {row['rows']} | {row['label']} | {_fmt(rate)} |")
+        lines.append(
+            f"| {source} | {row['rows']} | {row['positives']} | "
+            f"{_fmt(row.get('tpr'))} | {_fmt(row.get('fpr'))} |"
+        )
     if "per_category" in manifest["metrics"]:
         lines += ["", "## Categories", "", "```", str(manifest["metrics"]["per_category"]), "```"]
     lines += ["", "## Known weaknesses", ""] + [f"- {w}" for w in weaknesses] + [""]

@@ -29,8 +29,8 @@ from guardstream.text.normalise import normalise
 from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
 from .corpus import load_corpus
-from .corpus.splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval
 from .corpus.records import HAZARDS, Sample
+from .corpus.splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval
 from .metrics import held_out_report, threshold_at_fpr
 from .model_card import CARD_DIR, write_card
 

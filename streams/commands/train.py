@@ -1,0 +1,23 @@
+"""`guardstream train`: retrain every detector model from `shared/data` (build time only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def train(
+    tasks: Annotated[str, typer.Option(help="Comma-separated subset of models.")] = (
+        "injection,harmful,toxicity,refusal"
+    ),
+    data_root: Annotated[
+        Path | None, typer.Option(help="shared/data (else GUARDSTREAM_DATA or ../shared/data).")
+    ] = None,
+) -> None:
+    """Retrain the models, rewrite their manifests and model cards, and print held-out metrics."""
+    from guardstream.models.training.train import main
+
+    argv = ["--tasks", tasks] + (["--data-root", str(data_root)] if data_root else [])
+    main(argv)
