@@ -199,3 +199,113 @@ def test_safe_but_scary_set_never_enters_training(data_root: Path) -> None:
         scary = corpus.safe_but_scary_eval(task)
         assert not keys & {corpus.normalise(s.text) for s in scary}
         assert "synthetic.hard_negatives" in {s.source for s in rows}
+
+
+# --------------------------------------------------------------------------- synthetic attacks
+def _held_out_keys(task: str, data_root: Path) -> set[str]:
+    rows = corpus.load_corpus(task, data_root)
+    return {corpus.normalise(s.text) for s in rows if s.source in corpus.DEFAULT_HELD_OUT[task]}
+
+
+def test_counterpart_hard_negatives_cover_attack_vocabulary() -> None:
+    texts = [t for t, _ in corpus.hard_negatives.counterparts()]
+    assert texts == [t for t, _ in corpus.hard_negatives.counterparts()]  # deterministic
+    assert 300 <= len(texts) <= 1500
+    langs = Counter(lang for _, lang in corpus.hard_negatives.counterparts())
+    assert set(langs) == {"en", "de", "fr", "es", "it", "pt", "nl"}
+    assert all(n >= 40 for n in langs.values()), langs
+    joined = "\n".join(texts).lower()
+    for phrase in (
+        "make git ignore a folder",
+        "forget the previous recipe",
+        "pretend you are a tour guide in rome",
+        "act as my spanish tutor",
+        "ignore the typos in my",
+        "what is a system prompt",
+        "what prompt injection is and how to defend against it",
+        "translate 'ignore this email' into german",
+        "write a short story where",
+        "for a novel i'm writing, describe exactly how the character would",
+    ):
+        assert phrase in joined, phrase
+    rows = corpus.hard_negatives.hard_negative_samples("injection")
+    assert {s.source for s in rows} == {
+        "synthetic.hard_negatives",
+        "synthetic.hard_negatives.counterparts",
+    }
+    assert all(s.label == 0 for s in rows)
+    evals = {corpus.normalise(s.text) for s in corpus.safe_but_scary_eval("injection")}
+    assert evals.isdisjoint(corpus.normalise(t) for t in texts)
+
+
+def test_synthetic_injections_deterministic_short_and_multilingual(data_root: Path) -> None:
+    sa = corpus.synthetic_attacks
+    goals = corpus.harmful.advbench_goals(data_root)
+    rows = sa.generate_injections(goals, seed=0)
+    assert [r.text for r in rows] == [r.text for r in sa.generate_injections(goals, seed=0)]
+    assert [r.text for r in rows] != [r.text for r in sa.generate_injections(goals, seed=1)]
+    assert 1500 <= len(rows) <= 2500
+    assert set(sa.TRAIN_INJECTION_FAMILIES) <= {r.family for r in rows}
+    langs = Counter(r.lang for r in rows)
+    assert set(langs) == {"en", *sa.LANGS}
+    assert 0.18 <= 1 - langs["en"] / len(rows) <= 0.35, langs
+    short = [r for r in rows if len(r.text.split()) <= 12]
+    assert len(short) >= 300
+    assert any(r.lang == "de" and len(r.text.split()) <= 12 for r in rows)
+    joined = "\n".join(r.text.lower() for r in rows)
+    for marker in ("pwned", "system prompt", "you are now", "### system", "developer mode"):
+        assert marker in joined, marker
+    assert all("{" not in r.text or '{"role"' in r.text for r in rows), "unfilled slot"
+    cats = {r.category for r in rows}
+    assert cats <= corpus.CATEGORIES["injection"] and corpus.HARD_NEGATIVE not in cats
+
+
+def test_synthetic_rows_never_equal_held_out_texts(data_root: Path) -> None:
+    for task in ("injection", "harmful"):
+        held = _held_out_keys(task, data_root)
+        raw = corpus.synthetic_samples(task, data_root, seed=0, exclude=held)
+        assert raw and all(s.label == 1 for s in raw)
+        assert not {corpus.normalise(s.text) for s in raw} & held
+        kept = corpus.load_corpus(task, data_root)
+        synthetic = {"injection": "synthetic.injections", "harmful": "synthetic.harmful_wrapped"}
+        assert sum(s.source == synthetic[task] for s in kept) >= 0.95 * len(raw)
+
+
+def test_synthetic_harmful_goals_come_from_training_sources(data_root: Path) -> None:
+    sa = corpus.synthetic_attacks
+    held_sources = corpus.DEFAULT_HELD_OUT["harmful"]
+    held = {
+        corpus.normalise(s.text)
+        for s in corpus.harmful.harmful_positives(data_root)
+        if s.source in held_sources
+    }
+    pool = sa.harmful_goal_pool(data_root, held)
+    assert not {g.source for g in pool} & held_sources
+    assert {g.source for g in pool} >= {"advbench", "handwritten"}
+    rows = sa.generate_harmful(pool, seed=0)
+    assert [r.text for r in rows] == [r.text for r in sa.generate_harmful(pool, seed=0)]
+    assert 800 <= len(rows) <= 1500
+    assert set(sa.TRAIN_HARMFUL_FAMILIES) == {r.family for r in rows}
+    for r in rows:
+        assert r.goal is not None and r.goal.source not in held_sources
+        assert corpus.normalise(r.goal.request) not in held
+    cats = {r.category for r in rows} - {None}
+    assert cats <= corpus.HAZARDS
+    texts = [r.text.lower() for r in rows]
+    assert any(t.startswith("how do i ") for t in texts)
+    assert any("novel" in t for t in texts) and any("hypothetically" in t for t in texts)
+
+
+def test_synthetic_eval_families_stay_out_of_training(data_root: Path) -> None:
+    sa = corpus.synthetic_attacks
+    for task, source in (
+        ("injection", sa.INJECTION_EVAL_SOURCE),
+        ("harmful", sa.HARMFUL_EVAL_SOURCE),
+    ):
+        ev = corpus.synthetic_eval(task, data_root)
+        assert len(ev) >= 150 and {s.source for s in ev} == {source}
+        rows = corpus.load_corpus(task, data_root)
+        assert source not in {s.source for s in rows}
+        assert {corpus.normalise(s.text) for s in rows}.isdisjoint(
+            corpus.normalise(s.text) for s in ev
+        )

@@ -2,6 +2,8 @@
 
 `load_corpus(task)` returns de-duplicated `Sample`s for one of "injection", "harmful",
 "toxicity", "refusal"; `splits.default_split` holds whole sources out for evaluation.
+Injection and harmful also get seeded synthetic attacks (`synthetic_attacks.py`, train
+families only); `synthetic_eval(task)` returns the held-out attack families.
 The data directory is only needed when training, never at runtime.
 """
 
@@ -30,6 +32,7 @@ from .records import (
 )
 from .refusal import refusal_samples
 from .splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval, split_by_source
+from .synthetic_attacks import synthetic_eval, synthetic_samples
 from .toxicity import toxicity_samples
 
 __all__ = [
@@ -49,17 +52,24 @@ __all__ = [
     "normalise",
     "safe_but_scary_eval",
     "split_by_source",
+    "synthetic_eval",
 ]
 
 TOXICITY_BENIGN_CAP = 500  # toxicity negatives are mostly Davidson "neither" + ToxiGen neutral
 
 
+def _held_out_keys(task: str, rows: list[Sample]) -> set[str]:
+    """Normalised texts of held-out-source rows: synthetic rows may never reuse them."""
+    return {normalise(s.text) for s in rows if s.source in DEFAULT_HELD_OUT[task]}
+
+
 def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[Sample]:
     """All rows for `task` before de-duplication, in source-priority order."""
     if task == "injection":
+        base = injection_samples(root, seed) + indirect_samples(root, seed)
         return (
-            injection_samples(root, seed)
-            + indirect_samples(root, seed)
+            base
+            + synthetic_samples("injection", root, seed, _held_out_keys(task, base))
             + hard_negative_samples("injection", seed=seed)
             + benign_prompts(root, "injection", DEFAULT_CAP, include_noncommercial, seed)
         )
@@ -69,8 +79,10 @@ def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[
             for s in load_deepset(root)
             if s.label == 0
         ]
+        positives = harmful_positives(root)
         return (
-            harmful_positives(root)
+            positives
+            + synthetic_samples("harmful", root, seed, _held_out_keys(task, positives))
             + hard_negative_samples("harmful", seed=seed)
             + benign_prompts(root, "harmful", DEFAULT_CAP, include_noncommercial, seed)
             + deepset_benign
