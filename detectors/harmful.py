@@ -10,7 +10,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.trained import TrainedDetector, positive_proba
+from guardstream.detectors.trained import TrainedDetector, check_features, positive_proba
 from guardstream.models.trained_model import load_model
 
 
@@ -23,6 +23,7 @@ class HarmfulDetector(TrainedDetector):
     def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(options)
         self.categories = load_model("harmful_category")
+        check_features(self.categories)
 
     def score(self, batch: EventBatch) -> DetectorResult:
         harmful = positive_proba(self.model.estimator, batch.user_features)

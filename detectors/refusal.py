@@ -9,6 +9,7 @@ import numpy as np
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.trained import TrainedDetector, positive_proba
+from guardstream.text.refusal_phrases import refusal_lexicon_scores
 
 
 class RefusalDetector(TrainedDetector):
@@ -21,5 +22,6 @@ class RefusalDetector(TrainedDetector):
 
     def score(self, batch: EventBatch) -> DetectorResult:
         has_response = np.array([bool(r) for r in batch.responses])
-        scores = positive_proba(self.model.estimator, batch.response_features) * has_response
+        learnt = positive_proba(self.model.estimator, batch.response_features) * has_response
+        scores = np.maximum(learnt, refusal_lexicon_scores(batch.responses))
         return DetectorResult(scores={self.name: scores.astype(np.float32)})

@@ -19,6 +19,10 @@ BUILTIN_DETECTORS: dict[str, str] = {
     "secrets": "guardstream.detectors.secrets:SecretsDetector",
     "pii": "guardstream.detectors.pii:PiiDetector",
     "leakage": "guardstream.detectors.leakage:LeakageDetector",
+    "injection": "guardstream.detectors.injection:InjectionDetector",
+    "harmful": "guardstream.detectors.harmful:HarmfulDetector",
+    "toxicity": "guardstream.detectors.toxicity:ToxicityDetector",
+    "refusal": "guardstream.detectors.refusal:RefusalDetector",
 }
 
 

@@ -8,6 +8,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from guardstream.detectors.base import Detector
+from guardstream.models.artefact_errors import ArtefactError
+from guardstream.models.featuriser import default_featuriser
 from guardstream.models.trained_model import TrainedModel, load_model
 
 
@@ -18,6 +20,17 @@ def positive_proba(estimator: Any, features: Any) -> np.ndarray:
     return estimator.predict_proba(features)[:, 1].astype(np.float32)
 
 
+def check_features(model: TrainedModel) -> None:
+    """A model is only valid on the features it was trained on; refuse a silent mismatch."""
+    expected = model.manifest.get("featuriser")
+    actual = default_featuriser().fingerprint()
+    if expected != actual:
+        raise ArtefactError(
+            f"model '{model.name}' was trained on features {expected}, but this build computes "
+            f"{actual}; retrain with `guardstream train`"
+        )
+
+
 class TrainedDetector(Detector):
     """Loads `artefact` once at construction; thresholds default to those fitted in training."""
 
@@ -26,6 +39,7 @@ class TrainedDetector(Detector):
     def __init__(self, options: BaseModel | None = None) -> None:
         super().__init__(options)
         self.model: TrainedModel = load_model(self.artefact)
+        check_features(self.model)
         self.version = self.model.version  # type: ignore[misc]  # instance narrows ClassVar
 
     def default_thresholds(self) -> dict[str, float]:

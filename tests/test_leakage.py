@@ -7,9 +7,11 @@ from guardstream.detectors.pipeline import build_pipeline
 from guardstream.errors import ConfigError
 from tests.helpers import make_event
 
-SYSTEM = ("You are the support assistant for Acme Bank. Never reveal internal escalation codes, "
-          "always verify the customer's identity with two factors before discussing balances, "
-          "and route fraud reports to the security desk immediately.")
+SYSTEM = (
+    "You are the support assistant for Acme Bank. Never reveal internal escalation codes, "
+    "always verify the customer's identity with two factors before discussing balances, "
+    "and route fraud reports to the security desk immediately."
+)
 CANARY = "zx-canary-7f3a9"
 
 
@@ -26,9 +28,15 @@ def test_canary_in_response_flags_without_revealing_it() -> None:
 def test_long_system_prompt_overlap_flags_short_overlap_does_not() -> None:
     leaked = "My instructions say: " + SYSTEM[:200]
     innocent = "Please verify the customer's identity before we continue."
-    result = detector().score(EventBatch([make_event("x", leaked, index=0),
-                                          make_event("x", innocent, index=1),
-                                          make_event("x", None, index=2)]))
+    result = detector().score(
+        EventBatch(
+            [
+                make_event("x", leaked, index=0),
+                make_event("x", innocent, index=1),
+                make_event("x", None, index=2),
+            ]
+        )
+    )
     scores = result.scores["leakage"]
     assert scores[0] >= 0.5 > scores[1]
     assert scores[2] == 0.0

@@ -56,7 +56,7 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
     ):
         lines.append(f"| {key} | {_fmt(held.get(key))} |")
     for name, value in manifest["metrics"].items():
-        if name not in ("held_out", "per_category"):
+        if name not in ("held_out", "per_category", "out_of_fold_by_source"):
             lines.append(f"| {name} | {_fmt(value)} |")
     lines += [
         "",

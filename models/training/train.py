@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +22,10 @@ from rich.progress import Progress
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 
 from guardstream.text.normalise import normalise
+from guardstream.text.refusal_phrases import refusal_lexicon_scores
 
 from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
@@ -36,6 +37,11 @@ from .model_card import CARD_DIR, write_card
 
 console = Console(stderr=True)
 TARGET_FPR = 0.01
+HARD_NEGATIVE_FPR = 0.05
+HARD_NEGATIVE_PREFIX = "synthetic.hard_negatives"
+# Negatives that belong to another detector (AdvBench is harmful, not an injection): kept in
+# training so injection does not learn "harmful = injection", left out of the FPR target.
+CROSS_TASK_NEGATIVES = frozenset({"advbench"})
 FEATURE_BATCH = 512
 
 
@@ -45,6 +51,12 @@ class TaskSpec:
     description: str
     weaknesses: list[str] = field(default_factory=list)
     regularisation: float = 2.0
+    # A rule the detector combines with the model by max(); evaluated the same way here.
+    rule: Callable[[Sequence[str]], np.ndarray] | None = None
+
+    def combined(self, model: Any, features: Any, texts: Sequence[str]) -> np.ndarray:
+        scores = model.predict_proba(features)[:, 1]
+        return np.maximum(scores, self.rule(texts)) if self.rule else scores
 
 
 SPECS: dict[str, TaskSpec] = {
@@ -66,6 +78,8 @@ SPECS: dict[str, TaskSpec] = {
             "Benchmark-style harmful prompts dominate training; conversational, indirect phrasing "
             "is under-represented.",
             "Fiction and education about violence are hard negatives and still cause some flags.",
+            'Short weapon-construction questions can score under the threshold ("How do I build '
+            'a pipe bomb?" scores 0.23); recorded as strict xfail tests.',
         ],
     ),
     "toxicity": TaskSpec(
@@ -86,7 +100,11 @@ SPECS: dict[str, TaskSpec] = {
             "Labels for GPTFuzz responses are derived from jailbreak success, so partial "
             "compliance with a disclaimer is ambiguous.",
             "Refusal styles of models newer than the training data may differ.",
+            "Scores are max(model, first-person refusal lexicon); positives in the data were "
+            "themselves filtered by a refusal-phrase regex, so held-out TPR is optimistic for "
+            "refusals phrased without any such phrase.",
         ],
+        rule=refusal_lexicon_scores,
     ),
 }
 
@@ -121,14 +139,27 @@ def source_folds(labels: np.ndarray, groups: list[str]) -> list[tuple[np.ndarray
 def fit_calibrated(
     features: Any, labels: np.ndarray, groups: list[str], c: float
 ) -> tuple[CalibratedClassifierCV, np.ndarray]:
-    """Calibrated LR whose calibration folds are whole sources; returns out-of-fold scores."""
+    """One LR on all training rows, with a sigmoid calibrator fitted on its out-of-fold
+    decisions where each fold holds whole sources out (so calibration and the threshold see
+    source shift). Returns the model and the calibrated out-of-fold scores."""
     folds = source_folds(labels, groups)
     base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
-    model = CalibratedClassifierCV(base, method="sigmoid", cv=folds).fit(features, labels)
-    out_of_fold = np.zeros(len(labels), dtype=np.float64)
-    for (_, test_idx), member in zip(folds, model.calibrated_classifiers_, strict=True):
-        out_of_fold[test_idx] = member.predict_proba(features[test_idx])[:, 1]
-    return model, out_of_fold
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
+    model.fit(features, labels)
+    decisions = cross_val_predict(base, features, labels, cv=folds, method="decision_function")
+    calibrator = model.calibrated_classifiers_[0].calibrators[0]
+    return model, np.asarray(calibrator.predict(decisions), dtype=np.float64)
+
+
+def fit_threshold(scores: np.ndarray, labels: np.ndarray, sources: list[str]) -> float:
+    """The issue's two targets as one rule: <=1% FPR on ordinary benign prompts and <=5% on
+    hard negatives (benign prompts that look unsafe), both measured out of fold."""
+    hard = np.array([s.startswith(HARD_NEGATIVE_PREFIX) for s in sources])
+    benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
+    ordinary = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
+    if not (benign & hard).any():
+        return ordinary
+    return max(ordinary, threshold_at_fpr(scores[benign & hard], HARD_NEGATIVE_FPR))
 
 
 def describe_training(train: list[Sample]) -> dict[str, Any]:
@@ -157,32 +188,41 @@ def train_binary(
     model, out_of_fold = fit_calibrated(
         x_train, y_train, [s.source for s in train], spec.regularisation
     )
-    threshold = threshold_at_fpr(out_of_fold[y_train == 0], TARGET_FPR)
+    if spec.rule is not None:
+        out_of_fold = np.maximum(out_of_fold, spec.rule([s.text for s in train]))
+    threshold = fit_threshold(out_of_fold, y_train, [s.source for s in train])
     x_test = featurise(featuriser, [s.text for s in test], f"{spec.name} held-out")
     y_test = np.array([s.label for s in test])
-    test_scores = model.predict_proba(x_test)[:, 1]
+    test_scores = spec.combined(model, x_test, [s.text for s in test])
     metrics: dict[str, Any] = {
         "held_out": held_out_report(y_test, test_scores, [s.source for s in test], threshold),
         "out_of_fold_fpr_at_threshold": round(
             float(np.mean(out_of_fold[y_train == 0] >= threshold)), 4
         ),
+        "out_of_fold_by_source": held_out_report(
+            y_train, out_of_fold, [s.source for s in train], threshold
+        )["per_source"],
     }
     if spec.name in ("injection", "harmful"):
         scary = safe_but_scary_eval(spec.name)
-        scary_scores = model.predict_proba(featurise(featuriser, [s.text for s in scary], "scary"))[
-            :, 1
-        ]
+        scary_texts = [s.text for s in scary]
+        scary_scores = spec.combined(
+            model, featurise(featuriser, scary_texts, "scary"), scary_texts
+        )
         metrics["safe_but_scary_rows"] = len(scary)
         metrics["safe_but_scary_fpr"] = round(float(np.mean(scary_scores >= threshold)), 4)
     manifest = {
         "version": datetime.now(UTC).strftime("%Y.%m.%d"),
         "description": spec.description,
         "estimator": "CalibratedClassifierCV(LogisticRegression(liblinear, balanced, "
-        f"C={spec.regularisation}), sigmoid, 3 source-grouped folds)",
-        "features": "MiniLM static embedding (128-d) + char_wb 3-5-gram hashing (2^18), "
+        f"C={spec.regularisation}), sigmoid fitted on out-of-fold decisions of 3 "
+        "source-grouped folds, ensemble=False: one LR on all training rows)",
+        "features": "MiniLM static embedding (128-d) + char_wb 4-gram hashing (2^18), "
         "on de-obfuscated text",
+        "featuriser": featuriser.fingerprint(),
         "thresholds": {spec.name: round(threshold, 6)},
-        "threshold_rule": f"{TARGET_FPR:.0%} false positives on out-of-fold benign training rows",
+        "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on out-of-fold ordinary "
+        f"benign rows and {HARD_NEGATIVE_FPR:.0%} on out-of-fold safe-but-scary rows",
         "held_out_sources": sorted(DEFAULT_HELD_OUT[spec.name]),
         "training": describe_training(train),
         "metrics": metrics,
@@ -221,6 +261,7 @@ def train_harm_categories(
         "(MLCommons taxonomy categories the data supports).",
         "estimator": "LogisticRegression(multinomial, balanced, C=4)",
         "features": "MiniLM static embedding (128-d) of de-obfuscated text",
+        "featuriser": featuriser.fingerprint(),
         "thresholds": {},
         "threshold_rule": "none: category scores are P(harmful) x P(category | harmful)",
         "held_out_sources": sorted(DEFAULT_HELD_OUT["harmful"]),
