@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import numpy as np
-
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.redaction import fields_of, redacted_evidence
-from guardstream.detectors.secrets import drop_overlapping
+from guardstream.detectors.redaction import drop_overlapping, redacted_evidence, scan_fields
 from guardstream.detectors.validators import iban_valid, luhn_valid, phone_plausible, us_ssn_valid
 
 
@@ -89,10 +86,5 @@ class PiiDetector(Detector):
     default_threshold = 0.65
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        scores = np.zeros(len(batch), dtype=np.float32)
-        evidence: list[list[Evidence]] = []
-        for i, (prompt, response) in enumerate(zip(batch.prompts, batch.responses, strict=True)):
-            hits = [e for field, text in fields_of(prompt, response) for e in find_pii(text, field)]
-            scores[i] = pii_score(hits)
-            evidence.append(hits)
+        scores, evidence = scan_fields(batch.prompts, batch.responses, find_pii, pii_score)
         return DetectorResult(scores={self.name: scores}, evidence=evidence)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import numpy as np
 from detect_secrets.plugins.base import RegexBasedDetector
 from detect_secrets.plugins.jwt import JwtTokenDetector
 
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.redaction import fields_of, redacted_evidence
+from guardstream.detectors.redaction import drop_overlapping, redacted_evidence, scan_fields
 
 # Plugins that flag ordinary prose or that belong to the PII detector.
 EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
@@ -53,16 +52,6 @@ def find_secrets(text: str, field: str) -> list[Evidence]:
     return drop_overlapping(found)
 
 
-def drop_overlapping(found: list[Evidence]) -> list[Evidence]:
-    """Two patterns matching the same stretch of text report one finding (the longer)."""
-    kept: list[Evidence] = []
-    for evidence in sorted(found, key=lambda e: (e.start or 0, -(e.end or 0))):
-        if kept and (evidence.start or 0) < (kept[-1].end or 0):
-            continue
-        kept.append(evidence)
-    return kept
-
-
 class SecretsDetector(Detector):
     name = "secrets"
     version = "1"
@@ -71,12 +60,7 @@ class SecretsDetector(Detector):
     default_threshold = 0.5
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        scores = np.zeros(len(batch), dtype=np.float32)
-        evidence: list[list[Evidence]] = []
-        for i, (prompt, response) in enumerate(zip(batch.prompts, batch.responses, strict=True)):
-            hits = [
-                e for field, text in fields_of(prompt, response) for e in find_secrets(text, field)
-            ]
-            scores[i] = 1.0 if hits else 0.0
-            evidence.append(hits)
+        scores, evidence = scan_fields(
+            batch.prompts, batch.responses, find_secrets, lambda hits: 1.0 if hits else 0.0
+        )
         return DetectorResult(scores={self.name: scores}, evidence=evidence)
