@@ -50,9 +50,15 @@ class EventBatch:
         return [e.response or "" for e in self.events]
 
     @cached_property
-    def normalised_prompts(self) -> list[NormalisedText]:
-        """Prompts with obfuscation undone, so an encoded attack still reads as an attack."""
-        return [normalise(t) for t in self.prompts]
+    def normalised_users(self) -> list[NormalisedText]:
+        """What the user typed (for chats: the user turns), de-obfuscated, so an encoded attack
+        still reads as an attack."""
+        return [normalise(t) for t in self.user_texts]
+
+    @cached_property
+    def normalised_contexts(self) -> list[NormalisedText]:
+        """Documents, tool output and system turns, de-obfuscated: where indirect attacks hide."""
+        return [normalise(t) for t in self.contexts]
 
     @cached_property
     def normalised_responses(self) -> list[NormalisedText]:
@@ -60,13 +66,7 @@ class EventBatch:
 
     @cached_property
     def normalised_user_texts(self) -> list[str]:
-        """What the user typed, de-obfuscated (for chats: the user turns only)."""
-        return [normalise(t).text for t in self.user_texts]
-
-    @cached_property
-    def normalised_contexts(self) -> list[str]:
-        """Documents, tool output and system turns, de-obfuscated: where indirect attacks hide."""
-        return [normalise(t).text if t else "" for t in self.contexts]
+        return [n.text for n in self.normalised_users]
 
     @cached_property
     def user_embeddings(self) -> np.ndarray:
@@ -87,8 +87,8 @@ class EventBatch:
 
     def context_features(self) -> tuple[np.ndarray, sp.csr_matrix | None]:
         """Indices of events that have context, and the features of those contexts only."""
-        indices = np.array([i for i, t in enumerate(self.normalised_contexts) if t], dtype=int)
+        indices = np.array([i for i, t in enumerate(self.contexts) if t], dtype=int)
         if not len(indices):
             return indices, None
-        texts = [self.normalised_contexts[i] for i in indices]
+        texts = [self.normalised_contexts[i].text for i in indices]
         return indices, self.featuriser.features(texts)

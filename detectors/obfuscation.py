@@ -50,8 +50,17 @@ class ObfuscationDetector(Detector):
     def score(self, batch: EventBatch) -> DetectorResult:
         scores = np.zeros(len(batch), dtype=np.float32)
         evidence: list[list[Evidence]] = []
-        pairs = zip(batch.normalised_prompts, batch.normalised_responses, strict=True)
-        for i, (prompt, response) in enumerate(pairs):
-            scores[i] = obfuscation_score(prompt.findings)
-            evidence.append(_evidence(prompt, "prompt") + _evidence(response, "response"))
+        views = zip(
+            batch.normalised_users,
+            batch.normalised_contexts,
+            batch.normalised_responses,
+            strict=True,
+        )
+        for i, (user, context, response) in enumerate(views):
+            scores[i] = obfuscation_score(user.findings + context.findings)
+            evidence.append(
+                _evidence(user, "prompt")
+                + _evidence(context, "context")
+                + _evidence(response, "response")
+            )
         return DetectorResult(scores={self.name: scores}, evidence=evidence)
