@@ -43,6 +43,19 @@ class WorkerProcess:
             self.process.wait()
         self.process = None
 
+    def peak_rss_mb(self) -> float | None:
+        """The worker's peak resident memory (Linux /proc), for the demo's summary."""
+        if self.process is None:
+            return None
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

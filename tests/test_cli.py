@@ -89,3 +89,18 @@ def test_publish_validates_then_sends_and_tail_reads_back(
     )
     tailed = run_cli("tail", "dlq", "--json", "--idle-exit", "2", env=stack_env)
     assert tailed.returncode == 0 and tailed.stdout == ""
+
+
+@pytest.mark.kafka
+def test_demo_runs_end_to_end() -> None:
+    result = run_cli("demo", "--events", "40", "--quiet", "--timeout-s", "120", timeout=240)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3
+    }
+    assert summary["events published"] == "40"
+    assert summary["score records"] == "40"
+    assert "not_json=1" in summary["dead letters"]
+    assert "injection=" in summary["alerts"]

@@ -41,6 +41,7 @@ class DemoStats:
     dead_letters: Counter[str] = field(default_factory=Counter)
     first_score_at: float | None = None
     last_score_at: float | None = None
+    worker_rss_mb: float | None = None
 
     @property
     def done(self) -> bool:
@@ -131,6 +132,7 @@ def summary_table(stats: DemoStats, broker_s: float, wall_s: float) -> Table:
         ),
         ("broker start", f"{broker_s * 1000:.0f} ms"),
         ("worker throughput", f"{rate:.0f} events/s (first to last score)" if rate else "n/a"),
+        ("worker peak RSS", f"{stats.worker_rss_mb:.0f} MB" if stats.worker_rss_mb else "n/a"),
         ("demo wall time", f"{wall_s:.1f} s"),
     ]
     for name, value in rows:
@@ -169,6 +171,7 @@ def demo(
                 raise typer.Exit(130) from None
             if not worker.running():
                 out.print(f"[red]worker exited early; see {workdir / 'worker.log'}[/red]")
+            stats.worker_rss_mb = worker.peak_rss_mb()
         out.print(summary_table(stats, broker.start_seconds or 0.0, time.perf_counter() - started))
     if not stats.done:
         out.print(f"[red]timed out: not every event came back; logs in {workdir}[/red]")
