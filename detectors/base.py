@@ -56,6 +56,3 @@ class Detector(ABC):
     def score(self, batch: EventBatch) -> DetectorResult:
         """Score every event of the batch; arrays are aligned with `batch.events`."""
 
-
-def empty_scores(size: int) -> np.ndarray:
-    return np.zeros(size, dtype=np.float32)
