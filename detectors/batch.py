@@ -85,6 +85,7 @@ class EventBatch:
         texts = [n.text for n in self.normalised_responses]
         return self.featuriser.features(texts, self.response_embeddings)
 
+    @cached_property
     def context_features(self) -> tuple[np.ndarray, sp.csr_matrix | None]:
         """Indices of events that have context, and the features of those contexts only."""
         indices = np.array([i for i, t in enumerate(self.contexts) if t], dtype=int)

@@ -19,7 +19,7 @@ class InjectionDetector(TrainedDetector):
     def score(self, batch: EventBatch) -> DetectorResult:
         direct = positive_proba(self.model.estimator, batch.user_features)
         indirect = np.zeros(len(batch), dtype=np.float32)
-        indices, context = batch.context_features()
+        indices, context = batch.context_features
         if context is not None:
             indirect[indices] = positive_proba(self.model.estimator, context)
         return DetectorResult(

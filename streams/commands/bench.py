@@ -69,7 +69,7 @@ def bench_detectors(
 
     def featurise(chunk: list[bytes]) -> None:
         batch_ = EventBatch(decode(chunk))
-        _ = batch_.user_features, batch_.response_features, batch_.context_features()
+        _ = batch_.user_features, batch_.response_features, batch_.context_features
 
     rows: list[tuple[str, float]] = [
         ("baseline: JSON decode + validate", rate(decode, messages, batch, repeats)),
