@@ -19,7 +19,25 @@ from guardstream.contracts import Alert, LLMEvent
 from guardstream.streams.settings import Settings
 
 
-class EventPublisher:
+class _KafkaClient:
+    """`async with` starts and stops the wrapped aiokafka client."""
+
+    _client: AIOKafkaProducer | AIOKafkaConsumer
+
+    async def __aenter__(self) -> Self:
+        await self._client.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.stop()
+
+
+class EventPublisher(_KafkaClient):
     """Validates each event against the `LLMEvent` contract, then sends it keyed by user id.
 
     Keying by user keeps one user's events in order on one partition, which per-user state needs.
@@ -28,49 +46,37 @@ class EventPublisher:
     def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
         self.topic = settings.topics.events
         self.max_bytes = settings.worker.max_event_bytes
-        self._producer = AIOKafkaProducer(
+        self._client = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers, linger_ms=linger_ms, acks="all"
         )
-
-    async def __aenter__(self) -> Self:
-        await self._producer.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._producer.stop()
 
     async def publish(self, event: LLMEvent | dict[str, Any]) -> None:
         """Validate (raises pydantic.ValidationError) and queue one event for sending."""
         valid = event if isinstance(event, LLMEvent) else LLMEvent.model_validate(event)
         value = valid.model_dump_json(exclude_none=True).encode()
-        await self._producer.send(self.topic, value=value, key=valid.user_id.encode())
+        await self._client.send(self.topic, value=value, key=valid.user_id.encode())
 
     async def publish_many(self, events: Iterable[LLMEvent | dict[str, Any]]) -> int:
         count = 0
         for event in events:
             await self.publish(event)
             count += 1
-        await self._producer.flush()
+        await self._client.flush()
         return count
 
     async def publish_raw(self, value: bytes, key: bytes | None = None) -> None:
         """Send bytes unvalidated: for replaying dead letters and testing the dead-letter path."""
-        await self._producer.send(self.topic, value=value, key=key)
+        await self._client.send(self.topic, value=value, key=key)
 
     async def flush(self) -> None:
-        await self._producer.flush()
+        await self._client.flush()
 
 
-class TopicReader:
+class TopicReader(_KafkaClient):
     """Follow a topic without joining a consumer group (no rebalance wait, no committed offsets)."""
 
     def __init__(self, settings: Settings, topic: str, from_beginning: bool = True) -> None:
-        self._consumer = AIOKafkaConsumer(
+        self._client = AIOKafkaConsumer(
             topic,
             bootstrap_servers=settings.bootstrap_servers,
             group_id=None,
@@ -78,25 +84,13 @@ class TopicReader:
             enable_auto_commit=False,
         )
 
-    async def __aenter__(self) -> Self:
-        await self._consumer.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._consumer.stop()
-
     async def records(self) -> AsyncIterator[ConsumerRecord]:
-        async for record in self._consumer:
+        async for record in self._client:
             yield record
 
     async def poll(self, timeout_s: float) -> list[ConsumerRecord]:
         """Whatever arrives within `timeout_s` (possibly nothing); safe to call in a loop."""
-        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000))
+        batches = await self._client.getmany(timeout_ms=int(timeout_s * 1000))
         return [record for records in batches.values() for record in records]
 
 
