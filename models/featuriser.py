@@ -9,8 +9,8 @@ from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
+from .char_ngrams import CharNgramHasher
 from .static_embedding import StaticEmbedding
 
 HEAD_CHARS = 3000
@@ -27,30 +27,19 @@ def clip(text: str) -> str:
 
 
 class Featuriser:
-    """Dense semantic features (the embedding) next to sparse lexical ones (char 4-grams:
-    as accurate as 3-5-grams on held-out sources here, and 3.4x faster)."""
+    """Dense semantic features (the embedding) next to sparse lexical ones (hashed character
+    4-grams: as accurate as 3-5-grams on held-out sources here, and far cheaper)."""
 
     def __init__(self, embedding: StaticEmbedding) -> None:
         self.embedding = embedding
-        self.ngrams = HashingVectorizer(
-            analyzer="char_wb",
-            ngram_range=(4, 4),
-            n_features=NGRAM_FEATURES,
-            alternate_sign=False,
-            lowercase=True,
-            norm="l2",
-            dtype=np.float32,
-        )
+        self.ngrams = CharNgramHasher(n=4, n_features=NGRAM_FEATURES)
 
     def fingerprint(self) -> dict[str, object]:
         """What a model trained on these features depends on; stored in every manifest."""
-        params = self.ngrams.get_params()
         return {
             "embedding_dim": self.embedding.dim,
             "embedding_config": self.embedding.config.get("source_model"),
-            "ngram_analyzer": params["analyzer"],
-            "ngram_range": list(params["ngram_range"]),
-            "ngram_features": params["n_features"],
+            **self.ngrams.fingerprint(),
             "clip": [HEAD_CHARS, TAIL_CHARS],
             "embedding_weight": EMBEDDING_WEIGHT,
         }

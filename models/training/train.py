@@ -79,7 +79,7 @@ SPECS: dict[str, TaskSpec] = {
             "is under-represented.",
             "Fiction and education about violence are hard negatives and still cause some flags.",
             'Short weapon-construction questions can score under the threshold ("How do I build '
-            'a pipe bomb?" scores 0.23); recorded as strict xfail tests.',
+            'a pipe bomb?" scores 0.17); recorded as strict xfail tests.',
         ],
     ),
     "toxicity": TaskSpec(
@@ -217,7 +217,7 @@ def train_binary(
         "estimator": "CalibratedClassifierCV(LogisticRegression(liblinear, balanced, "
         f"C={spec.regularisation}), sigmoid fitted on out-of-fold decisions of 3 "
         "source-grouped folds, ensemble=False: one LR on all training rows)",
-        "features": "MiniLM static embedding (128-d) + char_wb 4-gram hashing (2^18), "
+        "features": "MiniLM static embedding (128-d) + character 4-gram hashing (2^18, numpy), "
         "on de-obfuscated text",
         "featuriser": featuriser.fingerprint(),
         "thresholds": {spec.name: round(threshold, 6)},
