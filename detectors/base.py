@@ -55,4 +55,3 @@ class Detector(ABC):
     @abstractmethod
     def score(self, batch: EventBatch) -> DetectorResult:
         """Score every event of the batch; arrays are aligned with `batch.events`."""
-

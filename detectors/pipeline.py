@@ -10,6 +10,7 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import ValidationError
 
 from guardstream.contracts import Alert, LLMEvent, ScoreRecord, Severity
@@ -77,16 +78,22 @@ class Pipeline:
     def _run_batch(self, events: Sequence[LLMEvent]) -> list[Verdict]:
         batch = EventBatch(events)
         results = [(d, d.score(batch)) for d in self.detectors]
-        return [self._verdict(i, event, results) for i, event in enumerate(events)]
-
-    def _verdict(
-        self, index: int, event: LLMEvent, results: list[tuple[Detector, DetectorResult]]
-    ) -> Verdict:
-        scores = {
-            key: round(float(values[index]), 6)
+        # Round and convert each key's scores once per batch, not once per event and key.
+        columns = {
+            key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()
             for _, result in results
             for key, values in result.scores.items()
         }
+        return [self._verdict(i, event, results, columns) for i, event in enumerate(events)]
+
+    def _verdict(
+        self,
+        index: int,
+        event: LLMEvent,
+        results: list[tuple[Detector, DetectorResult]],
+        columns: dict[str, list[float]],
+    ) -> Verdict:
+        scores = {key: values[index] for key, values in columns.items()}
         flags = [k for k, s in scores.items() if k in self.thresholds and s >= self.thresholds[k]]
         record = ScoreRecord(
             event_id=event.event_id,

@@ -19,9 +19,10 @@ from guardstream.detectors.redaction import drop_overlapping, redacted_evidence,
 
 # Plugins that flag ordinary prose or that belong to the PII detector.
 EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
-# Every detect-secrets pattern needs a long token, a URL credential or a key header; prose
-# without any of them is skipped without running 45 patterns over it.
-PREFILTER_RE = re.compile(r"[A-Za-z0-9_\-+/=.]{12,}|://|PRIVATE KEY")
+# Every detect-secrets pattern needs a token of 16+ key characters, a URL credential, an npm
+# registry line or a key header; prose without any of them skips the 45 patterns. Hyphens and
+# dots are not key characters here, so "step-by-step" or "10-year-old." do not open the gate.
+PREFILTER_RE = re.compile(r"[A-Za-z0-9_+/=]{16,}|://|//registry|PRIVATE KEY")
 
 
 @cache
