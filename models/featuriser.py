@@ -13,8 +13,8 @@ import scipy.sparse as sp
 from .char_ngrams import CharNgramHasher
 from .static_embedding import StaticEmbedding
 
-HEAD_CHARS = 3000
-TAIL_CHARS = 1000
+HEAD_CHARS = 2000
+TAIL_CHARS = 500
 NGRAM_FEATURES = 2**18
 EMBEDDING_WEIGHT = 1.0
 
