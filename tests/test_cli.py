@@ -104,3 +104,13 @@ def test_demo_runs_end_to_end() -> None:
     assert summary["score records"] == "40"
     assert "not_json=1" in summary["dead letters"]
     assert "injection=" in summary["alerts"]
+
+
+def test_worker_without_kafka_says_so_and_exits() -> None:
+    from guardstream.streams.broker import free_port
+
+    result = run_cli(
+        "worker", env={"GUARDSTREAM_BOOTSTRAP": f"127.0.0.1:{free_port()}"}, timeout=90
+    )
+    assert result.returncode == 2
+    assert "cannot reach Kafka" in result.stderr
