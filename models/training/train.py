@@ -23,10 +23,12 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
 
 from guardstream.text.normalise import normalise
 from guardstream.text.refusal_phrases import refusal_lexicon_scores
 
+from ..feature_weighting import EmbeddingWeight
 from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
 from .corpus import load_corpus
@@ -51,6 +53,8 @@ class TaskSpec:
     description: str
     weaknesses: list[str] = field(default_factory=list)
     regularisation: float = 2.0
+    # Weight of the embedding block relative to the n-grams (see feature_weighting.py).
+    embedding_weight: float = 1.0
     # A rule the detector combines with the model by max(); evaluated the same way here.
     rule: Callable[[Sequence[str]], np.ndarray] | None = None
 
@@ -79,8 +83,9 @@ SPECS: dict[str, TaskSpec] = {
             "is under-represented.",
             "Fiction and education about violence are hard negatives and still cause some flags.",
             'Short weapon-construction questions can score under the threshold ("How do I build '
-            'a pipe bomb?" scores 0.17); recorded as strict xfail tests.',
+            'a pipe bomb?" scores 0.25); recorded as a strict xfail test.',
         ],
+        embedding_weight=0.0,
     ),
     "toxicity": TaskSpec(
         "toxicity",
@@ -185,9 +190,11 @@ def train_binary(
     console.print(f"[bold]{spec.name}[/bold]: {len(train)} train rows, {len(test)} held-out rows")
     x_train = featurise(featuriser, [s.text for s in train], f"{spec.name} train")
     y_train = np.array([s.label for s in train])
-    model, out_of_fold = fit_calibrated(
-        x_train, y_train, [s.source for s in train], spec.regularisation
+    weighting = EmbeddingWeight(dim=featuriser.embedding.dim, weight=spec.embedding_weight)
+    calibrated, out_of_fold = fit_calibrated(
+        weighting.transform(x_train), y_train, [s.source for s in train], spec.regularisation
     )
+    model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
     if spec.rule is not None:
         out_of_fold = np.maximum(out_of_fold, spec.rule([s.text for s in train]))
     threshold = fit_threshold(out_of_fold, y_train, [s.source for s in train])
@@ -214,9 +221,10 @@ def train_binary(
     manifest = {
         "version": datetime.now(UTC).strftime("%Y.%m.%d"),
         "description": spec.description,
-        "estimator": "CalibratedClassifierCV(LogisticRegression(liblinear, balanced, "
+        "estimator": f"Pipeline(EmbeddingWeight({spec.embedding_weight}), "
+        "CalibratedClassifierCV(LogisticRegression(liblinear, balanced, "
         f"C={spec.regularisation}), sigmoid fitted on out-of-fold decisions of 3 "
-        "source-grouped folds, ensemble=False: one LR on all training rows)",
+        "source-grouped folds, ensemble=False: one LR on all training rows))",
         "features": "MiniLM static embedding (128-d) + character 4-gram hashing (2^18, numpy), "
         "on de-obfuscated text",
         "featuriser": featuriser.fingerprint(),
