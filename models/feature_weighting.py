@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -26,8 +25,8 @@ class EmbeddingWeight(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, features: Any) -> sp.csr_matrix:
-        scale = np.ones(features.shape[1], dtype=np.float32)
-        scale[: self.dim] = self.weight
-        weighted = sp.csr_matrix(features) @ sp.diags(scale)
-        weighted.eliminate_zeros()
-        return sp.csr_matrix(weighted)
+        weighted = sp.csr_matrix(features, copy=True)
+        if self.weight != 1.0:
+            weighted.data[weighted.indices < self.dim] *= self.weight
+            weighted.eliminate_zeros()
+        return weighted
