@@ -50,8 +50,9 @@ class TrainedModel:
 
 def save_model(
     name: str, estimator: Any, manifest: dict[str, Any], root: Path = ARTEFACT_ROOT
-) -> Path:
-    """Write `<root>/<name>/model.joblib` and a manifest holding its sha256."""
+) -> dict[str, Any]:
+    """Write `<root>/<name>/model.joblib` and a manifest holding its sha256; return that
+    manifest as written."""
     directory = root / name
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
@@ -64,8 +65,9 @@ def save_model(
         "size_bytes": model_path.stat().st_size,
         "sklearn_version": sklearn.__version__,
     }
-    (directory / MANIFEST_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
-    return directory
+    text = json.dumps(full, indent=2, sort_keys=True)
+    (directory / MANIFEST_FILE).write_text(text + "\n")
+    return json.loads(text)
 
 
 def load_model(name: str, root: Path = ARTEFACT_ROOT) -> TrainedModel:

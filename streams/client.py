@@ -45,7 +45,6 @@ class EventPublisher(_KafkaClient):
 
     def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
         self.topic = settings.topics.events
-        self.max_bytes = settings.worker.max_event_bytes
         self._client = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers, linger_ms=linger_ms, acks="all"
         )

@@ -236,10 +236,7 @@ def train_binary(
         "metrics": metrics,
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
-    save_model(spec.name, model, manifest, artefact_root)
-    from ..trained_model import load_model
-
-    full = load_model(spec.name, artefact_root).manifest
+    full = save_model(spec.name, model, manifest, artefact_root)
     write_card(full, spec.weaknesses, card_dir)
     return full
 
@@ -280,10 +277,7 @@ def train_harm_categories(
             "per_category": dict(Counter(s.category for s in train).most_common()),
         },
     }
-    save_model("harmful_category", model, manifest, artefact_root)
-    from ..trained_model import load_model
-
-    full = load_model("harmful_category", artefact_root).manifest
+    full = save_model("harmful_category", model, manifest, artefact_root)
     write_card(
         full,
         [
