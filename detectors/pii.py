@@ -16,20 +16,31 @@ def _always(_: str) -> bool:
     return True
 
 
-# (kind, pattern, validator). Order matters only for overlap: earlier kinds win a shared span.
-PII_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
+def _contains(char: str) -> Callable[[str], bool]:
+    return lambda text: char in text
+
+
+# (kind, pattern, validator, gate). Order matters only for overlap: earlier kinds win a shared
+# span. Patterns start with a character class rather than a look-behind so that the regex
+# engine can skip ahead to candidate characters (3-4x faster on prose); a gate is a cheap test
+# that must pass before the pattern runs at all.
+PII_PATTERNS: tuple[
+    tuple[str, re.Pattern[str], Callable[[str], bool], Callable[[str], object]], ...
+] = (
     (
         "email",
         re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
         _always,
+        _contains("@"),
     ),
     (
         "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+        re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
         iban_valid,
+        _always,
     ),
-    ("credit_card", re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"), luhn_valid),
-    ("us_ssn", re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"), us_ssn_valid),
+    ("credit_card", re.compile(r"\d(?<![\d-]\d)(?:[ -]?\d){12,18}(?![\d-])"), luhn_valid, _always),
+    ("us_ssn", re.compile(r"\d(?<!\d\d)\d{2}-\d{2}-\d{4}(?!\d)"), us_ssn_valid, _contains("-")),
     (
         "phone",
         re.compile(
@@ -38,6 +49,7 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
             r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[-.]\d{3}[-.]\d{4})(?!\w)"
         ),
         phone_plausible,
+        _always,
     ),
     (
         "ipv4",
@@ -46,9 +58,10 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
             r"(?![\d.])"
         ),
         _always,
+        re.compile(r"\d\.\d").search,
     ),
 )
-PREFILTER_RE = re.compile(r"@|\d{3}")
+THREE_DIGITS_RE = re.compile(r"\d\d\d")  # `\d\d\d` scans faster than `\d{3}` in CPython's re
 SCORE_PER_KIND = {
     "credit_card": 1.0,
     "iban": 1.0,
@@ -61,9 +74,11 @@ SCORE_PER_KIND = {
 
 def find_pii(text: str, field: str) -> list[Evidence]:
     found: list[Evidence] = []
-    if not text or not PREFILTER_RE.search(text):
+    if not text or ("@" not in text and not THREE_DIGITS_RE.search(text)):
         return found
-    for kind, pattern, validator in PII_PATTERNS:
+    for kind, pattern, validator, gate in PII_PATTERNS:
+        if not gate(text):
+            continue
         for match in pattern.finditer(text):
             if validator(match.group()):
                 found.append(redacted_evidence(f"pii.{kind}", field, match))

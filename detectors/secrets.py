@@ -22,7 +22,16 @@ EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
 # Every detect-secrets pattern needs a token of 16+ key characters, a URL credential, an npm
 # registry line or a key header; prose without any of them skips the 45 patterns. Hyphens and
 # dots are not key characters here, so "step-by-step" or "10-year-old." do not open the gate.
-PREFILTER_RE = re.compile(r"[A-Za-z0-9_+/=]{16,}|://|//registry|PRIVATE KEY")
+KEY_RUN_RE = re.compile(r"[A-Za-z0-9_+/=]{16,}")
+MARKERS = ("://", "//registry", "PRIVATE KEY")
+
+
+def may_hold_secret(text: str) -> bool:
+    """The gate above. A regex scan of every position costs ~30 us per kilobyte of prose;
+    splitting on whitespace first and testing only 16+ character words is ~10x cheaper."""
+    if any(marker in text for marker in MARKERS):
+        return True
+    return any(len(word) >= 16 and KEY_RUN_RE.search(word) for word in text.split())
 
 
 @cache
@@ -43,7 +52,7 @@ def secret_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def find_secrets(text: str, field: str) -> list[Evidence]:
     """Every secret-looking span of `text`, as redacted evidence."""
     found: list[Evidence] = []
-    if not text or not PREFILTER_RE.search(text):
+    if not text or not may_hold_secret(text):
         return found
     for kind, pattern in secret_patterns():
         for match in pattern.finditer(text):
