@@ -31,7 +31,10 @@ def may_hold_secret(text: str) -> bool:
     splitting on whitespace first and testing only 16+ character words is ~10x cheaper."""
     if any(marker in text for marker in MARKERS):
         return True
-    return any(len(word) >= 16 and KEY_RUN_RE.search(word) for word in text.split())
+    words = text.split()
+    if max(map(len, words), default=0) < 16:  # C-speed check before a Python-level loop
+        return False
+    return any(len(word) >= 16 and KEY_RUN_RE.search(word) for word in words)
 
 
 @cache

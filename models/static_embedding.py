@@ -28,9 +28,11 @@ REQUIRED_FILES = ("config.json", "embeddings.npy", "tokenizer.json")
 FORMAT_NAME = "guardstream-static-embedding"
 SUPPORTED_FORMAT_VERSION = 1
 
-# Texts with anything but printable ASCII, tab, CR or LF skip the word cache: for those,
-# str.split() and BERT's whitespace/control-character rules can disagree.
-_UNSAFE_FOR_CACHE = re.compile(r"[^\x20-\x7e\t\n\r]")
+# Texts holding a character that str.split() treats as whitespace but BERT's normaliser deletes
+# as a control character (VT, FF, the four ASCII separators, NEL) skip the word cache: for
+# them a whitespace chunk is not a BERT word. Every other character (accents, CJK, other
+# controls) is handled per character by BERT, so a chunk tokenises the same wherever it is.
+_UNSAFE_FOR_CACHE = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
 _WORD_CACHE_LIMIT = 1 << 17
 
 
@@ -133,8 +135,8 @@ class StaticEmbedding:
         self._unk_token_id = unk_token_id
         self._normalize = normalize
         self._config = dict(config or {})
-        # Word -> token ids, only for BERT-style tokenizers where a whitespace-free chunk of
-        # plain ASCII always tokenises the same wherever it appears (see _token_ids).
+        # Word -> token ids, only for BERT-style tokenizers where a whitespace-free chunk
+        # always tokenises the same wherever it appears (see _token_ids).
         self._word_cache: dict[str, tuple[int, ...]] | None = (
             {} if _is_bert_wordpiece(tokenizer) else None
         )
@@ -250,10 +252,11 @@ class StaticEmbedding:
         """Token ids per text (no special tokens), via a word cache where that is exact.
 
         The Rust tokenizer costs ~40 us per short sentence, most of it per call overhead
-        and per-word work repeated for common words. For BERT tokenizers, printable-ASCII
-        text splits on whitespace exactly as BertPreTokenizer does, and each chunk's ids do
-        not depend on its neighbours, so ids can be cached per chunk and concatenated.
-        Other text (accents, CJK, control characters) goes through the tokenizer as is.
+        and per-word work repeated for common words. For BERT tokenizers, str.split() finds
+        the same whitespace as BertPreTokenizer (except for the characters in
+        _UNSAFE_FOR_CACHE) and the normaliser works one character at a time, so a chunk's ids
+        do not depend on its neighbours: ids are cached per chunk and concatenated. Texts
+        with an unsafe character go through the tokenizer as is.
         """
         cache = self._word_cache
         if cache is None:
