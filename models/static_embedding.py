@@ -275,13 +275,16 @@ class StaticEmbedding:
                 result[index] = encoding.ids
         if fast:
             splits = [batch[i].split() for i in fast]
-            missing = set(itertools.chain.from_iterable(splits)).difference(cache)
+            needed = set(itertools.chain.from_iterable(splits))
+            missing = needed.difference(cache)
             if missing:
                 if len(cache) + len(missing) > _WORD_CACHE_LIMIT:
                     # Bounded memory for streams full of one-off tokens. Swap in a new dict
                     # rather than clear(): a concurrent call may still be reading the old one.
+                    # The new dict starts empty, so every word of this batch is missing from it.
                     cache = {}
                     self._word_cache = cache
+                    missing = needed
                 words = list(missing)
                 encodings = self._encode_batch(words, add_special_tokens=False)
                 cache.update(zip(words, (tuple(enc.ids) for enc in encodings), strict=True))

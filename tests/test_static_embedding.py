@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from guardstream.models import static_embedding
 from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.static_embedding import DEFAULT_ARTEFACT_DIR, StaticEmbedding
 
@@ -177,3 +178,17 @@ def test_file_dropped_from_manifest_is_rejected(artefact_copy: Path) -> None:
 def test_missing_directory_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ArtefactError, match="does not exist"):
         StaticEmbedding.load(tmp_path / "nope")
+
+
+def test_word_cache_overflow_keeps_ids_exact(
+    model: StaticEmbedding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the bounded cache is swapped for a new one, words seen before must be re-tokenised,
+    not looked up in the new, empty cache (this once raised KeyError in training)."""
+    texts = _mixed_texts(3)
+    monkeypatch.setattr(static_embedding, "_WORD_CACHE_LIMIT", 40)
+    small = StaticEmbedding.load()
+    first = small.encode(texts[:150])
+    second = small.encode(texts[100:])  # overlaps the first batch, overflows the cache
+    assert np.allclose(first, model.encode(texts[:150]), atol=1e-6)
+    assert np.allclose(second, model.encode(texts[100:]), atol=1e-6)
