@@ -33,7 +33,14 @@ from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
 from .corpus import load_corpus
 from .corpus.records import HAZARDS, Sample
-from .corpus.splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval
+from .corpus.splits import (
+    BENIGN_HELD_OUT,
+    DEFAULT_HELD_OUT,
+    GOAL_SOURCES,
+    default_split,
+    safe_but_scary_eval,
+    split_indices,
+)
 from .metrics import held_out_report, threshold_at_fpr
 from .model_card import CARD_DIR, write_card
 
@@ -45,6 +52,9 @@ HARD_NEGATIVE_PREFIX = "synthetic.hard_negatives"
 # training so injection does not learn "harmful = injection", left out of the FPR target.
 CROSS_TASK_NEGATIVES = frozenset({"advbench"})
 FEATURE_BATCH = 512
+# Attack sources this small give no usable TPR at 1% FPR on their own.
+LOSO_MIN_POSITIVES = 10
+TRAIN_JOBS = 2  # folds fit in parallel: the CI machine has two cores
 
 
 @dataclass(frozen=True)
@@ -149,9 +159,13 @@ def fit_calibrated(
     source shift). Returns the model and the calibrated out-of-fold scores."""
     folds = source_folds(labels, groups)
     base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
-    model = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
+    model = CalibratedClassifierCV(
+        base, method="sigmoid", cv=folds, ensemble=False, n_jobs=TRAIN_JOBS
+    )
     model.fit(features, labels)
-    decisions = cross_val_predict(base, features, labels, cv=folds, method="decision_function")
+    decisions = cross_val_predict(
+        base, features, labels, cv=folds, method="decision_function", n_jobs=TRAIN_JOBS
+    )
     calibrator = model.calibrated_classifiers_[0].calibrators[0]
     return model, np.asarray(calibrator.predict(decisions), dtype=np.float64)
 
@@ -177,39 +191,110 @@ def describe_training(train: list[Sample]) -> dict[str, Any]:
     }
 
 
+def leave_one_source_out(
+    spec: TaskSpec,
+    samples: list[Sample],
+    features: Any,
+    weighting: EmbeddingWeight,
+) -> dict[str, dict[str, Any]]:
+    """For each attack source, a model trained on every other source, scored on that source
+    against the held-out benign sources: how the shipped recipe does on a source it never saw.
+    Plain LR (ranking metrics need no calibration)."""
+    positives = Counter(s.source for s in samples if s.label == 1)
+    candidates = sorted(
+        source
+        for source, count in positives.items()
+        if count >= LOSO_MIN_POSITIVES
+        and source not in GOAL_SOURCES
+        and not source.startswith("synthetic")
+    )
+    labels = np.array([s.label for s in samples])
+    report: dict[str, dict[str, Any]] = {}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{spec.name}: leave-one-source-out", total=len(candidates))
+        for source in candidates:
+            train, test = split_indices(samples, {source} | BENIGN_HELD_OUT)
+            model = LogisticRegression(
+                C=spec.regularisation, class_weight="balanced", solver="liblinear", max_iter=3000
+            )
+            model.fit(weighting.transform(features[train]), labels[train])
+            scores = model.decision_function(weighting.transform(features[test]))
+            held = held_out_report(
+                labels[test], scores, [samples[i].source for i in test], float("inf")
+            )
+            report[source] = {
+                "positives": held["positives"],
+                "negatives": held["rows"] - held["positives"],
+                "roc_auc": held["roc_auc"],
+                "tpr_at_fpr_1pct": held["tpr_at_fpr_1pct"],
+                "tpr_at_fpr_0.1pct": held["tpr_at_fpr_0.1pct"],
+            }
+            progress.advance(task)
+    return report
+
+
+def fit_shippable(
+    spec: TaskSpec,
+    features: Any,
+    labels: np.ndarray,
+    samples: list[Sample],
+    weighting: EmbeddingWeight,
+) -> tuple[Pipeline, float, np.ndarray]:
+    """Calibrated model, its threshold and its out-of-fold scores for these rows."""
+    sources = [s.source for s in samples]
+    calibrated, out_of_fold = fit_calibrated(
+        weighting.transform(features), labels, sources, spec.regularisation
+    )
+    model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
+    if spec.rule is not None:
+        out_of_fold = np.maximum(out_of_fold, spec.rule([s.text for s in samples]))
+    return model, fit_threshold(out_of_fold, labels, sources), out_of_fold
+
+
 def train_binary(
     spec: TaskSpec,
     featuriser: Featuriser,
     data_root: Path | None,
     artefact_root: Path,
     card_dir: Path,
+    leave_one_out: bool = True,
 ) -> dict[str, Any]:
+    """Evaluate on held-out sources, then ship a model trained on every source.
+
+    The held-out numbers come from the same recipe fitted without the held-out sources; the
+    leave-one-source-out table repeats that for each attack source. The shipped model then
+    learns from all sources, because more kinds of attack and benign text generalise better
+    to the sources it will meet in production than any one split does.
+    """
     started = time.perf_counter()
     samples = load_corpus(spec.name, data_root)
-    train, test = default_split(spec.name, samples)
-    console.print(f"[bold]{spec.name}[/bold]: {len(train)} train rows, {len(test)} held-out rows")
-    x_train = featurise(featuriser, [s.text for s in train], f"{spec.name} train")
-    y_train = np.array([s.label for s in train])
+    texts = [s.text for s in samples]
+    labels = np.array([s.label for s in samples])
+    features = featurise(featuriser, texts, f"{spec.name} ({len(samples)} rows)")
     weighting = EmbeddingWeight(dim=featuriser.embedding.dim, weight=spec.embedding_weight)
-    calibrated, out_of_fold = fit_calibrated(
-        weighting.transform(x_train), y_train, [s.source for s in train], spec.regularisation
+
+    train, test = split_indices(samples, DEFAULT_HELD_OUT[spec.name])
+    console.print(f"[bold]{spec.name}[/bold]: {len(train)} train rows, {len(test)} held-out rows")
+    evaluation, eval_threshold, _ = fit_shippable(
+        spec, features[train], labels[train], [samples[i] for i in train], weighting
     )
-    model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
-    if spec.rule is not None:
-        out_of_fold = np.maximum(out_of_fold, spec.rule([s.text for s in train]))
-    threshold = fit_threshold(out_of_fold, y_train, [s.source for s in train])
-    x_test = featurise(featuriser, [s.text for s in test], f"{spec.name} held-out")
-    y_test = np.array([s.label for s in test])
-    test_scores = spec.combined(model, x_test, [s.text for s in test])
+    test_scores = spec.combined(evaluation, features[test], [texts[i] for i in test])
     metrics: dict[str, Any] = {
-        "held_out": held_out_report(y_test, test_scores, [s.source for s in test], threshold),
-        "out_of_fold_fpr_at_threshold": round(
-            float(np.mean(out_of_fold[y_train == 0] >= threshold)), 4
-        ),
-        "out_of_fold_by_source": held_out_report(
-            y_train, out_of_fold, [s.source for s in train], threshold
-        )["per_source"],
+        "held_out": held_out_report(
+            labels[test], test_scores, [samples[i].source for i in test], eval_threshold
+        )
     }
+    if leave_one_out and spec.rule is None:
+        metrics["leave_one_source_out"] = leave_one_source_out(spec, samples, features, weighting)
+
+    console.print(f"  {spec.name}: fitting the shipped model on all {len(samples)} rows")
+    model, threshold, out_of_fold = fit_shippable(spec, features, labels, samples, weighting)
+    metrics["out_of_fold_fpr_at_threshold"] = round(
+        float(np.mean(out_of_fold[labels == 0] >= threshold)), 4
+    )
+    metrics["out_of_fold_by_source"] = held_out_report(
+        labels, out_of_fold, [s.source for s in samples], threshold
+    )["per_source"]
     if spec.name in ("injection", "harmful"):
         scary = safe_but_scary_eval(spec.name)
         scary_texts = [s.text for s in scary]
@@ -231,8 +316,13 @@ def train_binary(
         "thresholds": {spec.name: round(threshold, 6)},
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on out-of-fold ordinary "
         f"benign rows and {HARD_NEGATIVE_FPR:.0%} on out-of-fold safe-but-scary rows",
+        "evaluation": "metrics.held_out: the same recipe trained without the held-out sources "
+        f"(threshold {round(eval_threshold, 6)} fitted on its own out-of-fold rows); "
+        "metrics.leave_one_source_out: one plain LR per attack source, trained without it, "
+        "scored on it plus the held-out benign sources; the shipped model, its threshold, "
+        "out-of-fold and safe-but-scary numbers use every source",
         "held_out_sources": sorted(DEFAULT_HELD_OUT[spec.name]),
-        "training": describe_training(train),
+        "training": describe_training(samples),
         "metrics": metrics,
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
@@ -295,10 +385,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-root", type=Path, default=None, help="shared/data location")
     parser.add_argument("--out", type=Path, default=ARTEFACT_ROOT, help="artefact directory")
     parser.add_argument("--cards", type=Path, default=CARD_DIR, help="model card directory")
+    parser.add_argument(
+        "--no-leave-one-out",
+        action="store_true",
+        help="skip the leave-one-source-out table (faster; the cards then lack it)",
+    )
     args = parser.parse_args(argv)
     featuriser = default_featuriser()
     for name in args.tasks.split(","):
-        manifest = train_binary(SPECS[name], featuriser, args.data_root, args.out, args.cards)
+        manifest = train_binary(
+            SPECS[name],
+            featuriser,
+            args.data_root,
+            args.out,
+            args.cards,
+            leave_one_out=not args.no_leave_one_out,
+        )
         held = manifest["metrics"]["held_out"]
         console.print(
             f"  {name}: held-out AUC {held['roc_auc']}, TPR@1%FPR "

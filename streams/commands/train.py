@@ -15,9 +15,13 @@ def train(
     data_root: Annotated[
         Path | None, typer.Option(help="shared/data (else GUARDSTREAM_DATA or ../shared/data).")
     ] = None,
+    leave_one_out: Annotated[
+        bool, typer.Option(help="Also report each attack source held out in turn (slower).")
+    ] = True,
 ) -> None:
     """Retrain the models, rewrite their manifests and model cards, and print held-out metrics."""
     from guardstream.models.training.train import main
 
     argv = ["--tasks", tasks] + (["--data-root", str(data_root)] if data_root else [])
+    argv += [] if leave_one_out else ["--no-leave-one-out"]
     main(argv)

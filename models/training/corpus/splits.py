@@ -38,15 +38,16 @@ DEFAULT_HELD_OUT: dict[str, frozenset[str]] = {
 }
 
 
-def split_by_source(
+def split_indices(
     samples: Sequence[Sample],
     held_out_sources: Iterable[str],
     allow_goal_sources: bool = False,
-) -> tuple[list[Sample], list[Sample]]:
-    """Return (train, test): test = rows whose source is held out.
+) -> tuple[list[int], list[int]]:
+    """Row indices (train, test): test = rows whose source is held out.
 
     Any train row whose normalised text also occurs in test is dropped from train, so the
-    guarantee "no text in both" holds even for un-deduplicated input.
+    guarantee "no text in both" holds even for un-deduplicated input. Indices let a caller
+    featurise every row once and fit many splits on slices.
     """
     held = set(held_out_sources)
     if not allow_goal_sources and held & GOAL_SOURCES:
@@ -54,10 +55,24 @@ def split_by_source(
             f"{sorted(held & GOAL_SOURCES)} filled the jailbreak templates used in training; "
             "holding it out leaks its goals (pass allow_goal_sources=True to override)"
         )
-    test = [s for s in samples if s.source in held]
-    test_keys = {normalise(s.text) for s in test}
-    train = [s for s in samples if s.source not in held and normalise(s.text) not in test_keys]
+    test = [i for i, s in enumerate(samples) if s.source in held]
+    test_keys = {normalise(samples[i].text) for i in test}
+    train = [
+        i
+        for i, s in enumerate(samples)
+        if s.source not in held and normalise(s.text) not in test_keys
+    ]
     return train, test
+
+
+def split_by_source(
+    samples: Sequence[Sample],
+    held_out_sources: Iterable[str],
+    allow_goal_sources: bool = False,
+) -> tuple[list[Sample], list[Sample]]:
+    """Return (train, test) samples; see `split_indices`."""
+    train, test = split_indices(samples, held_out_sources, allow_goal_sources)
+    return [samples[i] for i in train], [samples[i] for i in test]
 
 
 def default_split(task: str, samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample]]:
