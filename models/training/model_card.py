@@ -30,7 +30,7 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
         f"({manifest['size_bytes'] / 1e6:.1f} MB), sha256 `{manifest['sha256'][:16]}…`",
         f"- Shipped thresholds: {manifest['thresholds']} (fitted for {manifest['threshold_rule']})",
         "",
-        "## Training data",
+        "## Training data (shipped model)",
         "",
         f"- Rows after de-duplication: {manifest['training']['rows']} "
         f"(positives {manifest['training']['positives']})",
@@ -38,9 +38,12 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
         f"- Licences: {', '.join(manifest['training']['licences'])}",
         "- Provenance: `shared/data` (see `models/training/DATA.md`); nothing is downloaded.",
         "",
-        "## Held-out sources (never used in training)",
+        "## Held-out sources",
         "",
-        f"Held out: {', '.join(manifest['held_out_sources'])}.",
+        f"Held out: {', '.join(manifest['held_out_sources'])}. "
+        + manifest.get(
+            "evaluation", "These numbers come from sources the model never saw in training."
+        ),
         "",
         "| metric | value |",
         "|---|---|",
@@ -56,11 +59,16 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
     ):
         lines.append(f"| {key} | {_fmt(held.get(key))} |")
     for name, value in manifest["metrics"].items():
-        if name not in ("held_out", "per_category", "out_of_fold_by_source"):
+        if name not in (
+            "held_out",
+            "per_category",
+            "out_of_fold_by_source",
+            "leave_one_source_out",
+        ):
             lines.append(f"| {name} | {_fmt(value)} |")
     lines += [
         "",
-        "Per held-out source, at the shipped threshold:",
+        "Per held-out source, at the threshold fitted for that evaluation model:",
         "",
         "| source | rows | positives | TPR | FPR |",
         "|---|---|---|---|---|",
@@ -70,6 +78,24 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
             f"| {source} | {row['rows']} | {row['positives']} | "
             f"{_fmt(row.get('tpr'))} | {_fmt(row.get('fpr'))} |"
         )
+    loso = manifest["metrics"].get("leave_one_source_out")
+    if loso:
+        lines += [
+            "",
+            "## Each attack source unseen (leave one source out)",
+            "",
+            "Trained on every other source; negatives are that source's own benign rows plus "
+            "the held-out benign sources.",
+            "",
+            "| unseen source | positives | negatives | ROC-AUC | TPR@1%FPR | TPR@0.1%FPR |",
+            "|---|---|---|---|---|---|",
+        ]
+        for source, row in loso.items():
+            lines.append(
+                f"| {source} | {row['positives']} | {row['negatives']} | "
+                f"{_fmt(row['roc_auc'])} | {_fmt(row['tpr_at_fpr_1pct'])} | "
+                f"{_fmt(row['tpr_at_fpr_0.1pct'])} |"
+            )
     if "per_category" in manifest["metrics"]:
         lines += ["", "## Categories", "", "```", str(manifest["metrics"]["per_category"]), "```"]
     lines += ["", "## Known weaknesses", ""] + [f"- {w}" for w in weaknesses] + [""]

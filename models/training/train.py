@@ -80,8 +80,18 @@ SPECS: dict[str, TaskSpec] = {
         "instructions hidden in documents) versus ordinary prompts. Scored on the user's text and "
         "separately on context (tool output, retrieved documents).",
         [
-            "Trained mostly on English; German and other languages rely on the embedding alone.",
-            "Indirect injections come from BIPIA-style attacks; new placements may be missed.",
+            "Trained mostly on English; German and other languages rely on the embedding alone, "
+            "and ordinary German questions score higher than English ones.",
+            "Indirect injections generalise poorly to an unseen document format: with BIPIA held "
+            "out, TPR at 1% FPR on it is about 0.1 (GARAK whois contexts, by contrast, are "
+            "caught). The shipped model learns from BIPIA, so its own formats are covered.",
+            "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
+            "a newspaper bot) are the weakest unseen source (TPR at 1% FPR about 0.65); some of "
+            "deepset's labels are themselves debatable.",
+            "Frozen MiniLM sentence embeddings (the full transformer) were measured as a "
+            "replacement or cascade stage and did worse than this model on the held-out sources "
+            "(TPR at 1% FPR 0.59 vs 0.64) at 5-60 ms per text, so no cascade ships; a fine-tuned "
+            "encoder is the next lever.",
             "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
         ],
     ),
@@ -93,7 +103,10 @@ SPECS: dict[str, TaskSpec] = {
             "is under-represented.",
             "Fiction and education about violence are hard negatives and still cause some flags.",
             'Short weapon-construction questions can score under the threshold ("How do I build '
-            'a pipe bomb?" scores 0.25); recorded as a strict xfail test.',
+            'a pipe bomb?" scores low); recorded as a strict xfail test.',
+            'Questions about security testing that name attacks ("How do red teams test chatbots '
+            'for ransomware without causing harm?") are flagged: all of the safe-but-scary false '
+            "positives come from that one evaluation template.",
         ],
         embedding_weight=0.0,
     ),
@@ -105,6 +118,9 @@ SPECS: dict[str, TaskSpec] = {
             "Davidson tweets dominate the explicit-toxicity positives: slang and slurs from 2017 "
             "Twitter; reclaimed or quoted slurs are flagged.",
             "Implicit hate against groups absent from ToxiGen is weaker.",
+            "Explicit toxicity comes from one source (Davidson tweets): held out, the remaining "
+            "implicit-hate data catches almost none of it, so expect misses on explicit abuse "
+            "that looks unlike 2017 tweets.",
         ],
     ),
     "refusal": TaskSpec(
