@@ -186,15 +186,42 @@ def fit_calibrated(
     return model, np.asarray(calibrator.predict(decisions), dtype=np.float64)
 
 
-def fit_threshold(scores: np.ndarray, labels: np.ndarray, sources: list[str]) -> float:
-    """The issue's two targets as one rule: <=1% FPR on ordinary benign prompts and <=5% on
-    hard negatives (benign prompts that look unsafe), both measured out of fold."""
+def fit_threshold(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    sources: list[str],
+    hard_scores: np.ndarray | None = None,
+) -> float:
+    """The issue's two targets as one rule: <=1% FPR on ordinary benign prompts (scores out of
+    source-grouped folds: production benign text is a new source) and <=5% on hard negatives
+    (benign prompts that look unsafe; `hard_scores` out of row-level folds, else `scores`)."""
     hard = np.array([s.startswith(HARD_NEGATIVE_PREFIX) for s in sources])
     benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
     ordinary = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
     if not (benign & hard).any():
         return ordinary
-    return max(ordinary, threshold_at_fpr(scores[benign & hard], HARD_NEGATIVE_FPR))
+    hard_scores = scores if hard_scores is None else hard_scores
+    return max(ordinary, threshold_at_fpr(hard_scores[benign & hard], HARD_NEGATIVE_FPR))
+
+
+def row_level_out_of_fold(
+    model: CalibratedClassifierCV, features: Any, labels: np.ndarray, c: float
+) -> np.ndarray:
+    """Calibrated scores out of plain stratified folds.
+
+    Why for hard negatives: they are benign twins of the synthetic attack templates, generated
+    as one source. Out of source-grouped folds they are scored by a model that never saw any
+    of them, which the shipped model (trained with them) never is; that pushed the threshold
+    up to where it caught a quarter of unseen attacks. The safe-but-scary set, built from
+    templates training never sees, stays the independent check.
+    """
+    base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    decisions = cross_val_predict(
+        base, features, labels, cv=folds, method="decision_function", n_jobs=TRAIN_JOBS
+    )
+    calibrator = model.calibrated_classifiers_[0].calibrators[0]
+    return np.asarray(calibrator.predict(decisions), dtype=np.float64)
 
 
 def describe_training(train: list[Sample]) -> dict[str, Any]:
@@ -256,15 +283,21 @@ def fit_shippable(
     samples: list[Sample],
     weighting: EmbeddingWeight,
 ) -> tuple[Pipeline, float, np.ndarray]:
-    """Calibrated model, its threshold and its out-of-fold scores for these rows."""
+    """Calibrated model, its threshold and its (source-grouped) out-of-fold scores."""
     sources = [s.source for s in samples]
-    calibrated, out_of_fold = fit_calibrated(
-        weighting.transform(features), labels, sources, spec.regularisation
-    )
+    weighted = weighting.transform(features)
+    calibrated, out_of_fold = fit_calibrated(weighted, labels, sources, spec.regularisation)
     model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
+    hard_scores = None
+    if any(s.startswith(HARD_NEGATIVE_PREFIX) for s in sources):
+        hard_scores = row_level_out_of_fold(calibrated, weighted, labels, spec.regularisation)
     if spec.rule is not None:
-        out_of_fold = np.maximum(out_of_fold, spec.rule([s.text for s in samples]))
-    return model, fit_threshold(out_of_fold, labels, sources), out_of_fold
+        rule_scores = spec.rule([s.text for s in samples])
+        out_of_fold = np.maximum(out_of_fold, rule_scores)
+        if hard_scores is not None:
+            hard_scores = np.maximum(hard_scores, rule_scores)
+    threshold = fit_threshold(out_of_fold, labels, sources, hard_scores)
+    return model, threshold, out_of_fold
 
 
 def train_binary(
@@ -330,8 +363,9 @@ def train_binary(
         "on de-obfuscated text",
         "featuriser": featuriser.fingerprint(),
         "thresholds": {spec.name: round(threshold, 6)},
-        "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on out-of-fold ordinary "
-        f"benign rows and {HARD_NEGATIVE_FPR:.0%} on out-of-fold safe-but-scary rows",
+        "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
+        f"(out of source-grouped folds) and {HARD_NEGATIVE_FPR:.0%} on synthetic hard "
+        "negatives (out of row-level folds)",
         "evaluation": "metrics.held_out: the same recipe trained without the held-out sources "
         f"(threshold {round(eval_threshold, 6)} fitted on its own out-of-fold rows); "
         "metrics.leave_one_source_out: one plain LR per attack source, trained without it, "
