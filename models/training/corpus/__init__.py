@@ -33,6 +33,7 @@ from .records import (
 from .refusal import refusal_samples
 from .splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval, split_by_source
 from .synthetic_attacks import synthetic_eval, synthetic_samples
+from .synthetic_indirect import synthetic_indirect_samples
 from .toxicity import toxicity_samples
 
 __all__ = [
@@ -67,9 +68,11 @@ def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[
     """All rows for `task` before de-duplication, in source-priority order."""
     if task == "injection":
         base = injection_samples(root, seed) + indirect_samples(root, seed)
+        synthetic = synthetic_samples("injection", root, seed, _held_out_keys(task, base))
         return (
             base
-            + synthetic_samples("injection", root, seed, _held_out_keys(task, base))
+            + synthetic
+            + synthetic_indirect_samples(root, [s.text for s in synthetic], seed)
             + hard_negative_samples("injection", seed=seed)
             + benign_prompts(root, "injection", DEFAULT_CAP, include_noncommercial, seed)
         )
