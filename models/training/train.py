@@ -89,8 +89,8 @@ SPECS: dict[str, TaskSpec] = {
             "document's sentences raised BIPIA-unseen AUC from 0.83 to 0.94 in an experiment "
             "(not shipped: it needs its own threshold for context).",
             "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
-            "a newspaper bot) are the weakest unseen source (TPR at 1% FPR about 0.65); some of "
-            "deepset's labels are themselves debatable.",
+            "a newspaper bot) are the weakest unseen direct-injection source (TPR at 1% FPR "
+            "0.64); some of deepset's labels are themselves debatable.",
             "Frozen MiniLM sentence embeddings (the full transformer) were measured as a "
             "replacement or cascade stage and did worse than this model on the held-out sources "
             "(TPR at 1% FPR 0.59 vs 0.64) at 5-60 ms per text, so no cascade ships; a fine-tuned "
