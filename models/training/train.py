@@ -170,6 +170,27 @@ def source_folds(labels: np.ndarray, groups: list[str]) -> list[tuple[np.ndarray
     return list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(index, labels))
 
 
+def linear_classifier(c: float) -> LogisticRegression:
+    """The one classifier every binary model, fold and leave-one-out fit uses."""
+    return LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
+
+
+def calibrated_out_of_fold(
+    model: CalibratedClassifierCV, features: Any, labels: np.ndarray, folds: Any, c: float
+) -> np.ndarray:
+    """`model`'s calibrator applied to out-of-fold decisions of the same classifier."""
+    decisions = cross_val_predict(
+        linear_classifier(c),
+        features,
+        labels,
+        cv=folds,
+        method="decision_function",
+        n_jobs=TRAIN_JOBS,
+    )
+    calibrator = model.calibrated_classifiers_[0].calibrators[0]
+    return np.asarray(calibrator.predict(decisions), dtype=np.float64)
+
+
 def fit_calibrated(
     features: Any, labels: np.ndarray, groups: list[str], c: float
 ) -> tuple[CalibratedClassifierCV, np.ndarray]:
@@ -177,16 +198,11 @@ def fit_calibrated(
     decisions where each fold holds whole sources out (so calibration and the threshold see
     source shift). Returns the model and the calibrated out-of-fold scores."""
     folds = source_folds(labels, groups)
-    base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
     model = CalibratedClassifierCV(
-        base, method="sigmoid", cv=folds, ensemble=False, n_jobs=TRAIN_JOBS
+        linear_classifier(c), method="sigmoid", cv=folds, ensemble=False, n_jobs=TRAIN_JOBS
     )
     model.fit(features, labels)
-    decisions = cross_val_predict(
-        base, features, labels, cv=folds, method="decision_function", n_jobs=TRAIN_JOBS
-    )
-    calibrator = model.calibrated_classifiers_[0].calibrators[0]
-    return model, np.asarray(calibrator.predict(decisions), dtype=np.float64)
+    return model, calibrated_out_of_fold(model, features, labels, folds, c)
 
 
 def fit_threshold(
@@ -218,13 +234,8 @@ def row_level_out_of_fold(
     up to where it caught a quarter of unseen attacks. The safe-but-scary set, built from
     templates training never sees, stays the independent check.
     """
-    base = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-    decisions = cross_val_predict(
-        base, features, labels, cv=folds, method="decision_function", n_jobs=TRAIN_JOBS
-    )
-    calibrator = model.calibrated_classifiers_[0].calibrators[0]
-    return np.asarray(calibrator.predict(decisions), dtype=np.float64)
+    return calibrated_out_of_fold(model, features, labels, folds, c)
 
 
 def describe_training(train: list[Sample]) -> dict[str, Any]:
@@ -260,9 +271,7 @@ def leave_one_source_out(
         task = progress.add_task(f"{spec.name}: leave-one-source-out", total=len(candidates))
         for source in candidates:
             train, test = split_indices(samples, {source} | BENIGN_HELD_OUT)
-            model = LogisticRegression(
-                C=spec.regularisation, class_weight="balanced", solver="liblinear", max_iter=3000
-            )
+            model = linear_classifier(spec.regularisation)
             model.fit(weighting.transform(features[train]), labels[train])
             scores = model.decision_function(weighting.transform(features[test]))
             held = held_out_report(
