@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from guardstream.text.homoglyphs import HOMOGLYPHS
+from guardstream.text.long_words import long_words
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def _readable(candidate: str) -> bool:
 
 def _decode_payloads(text: str, findings: list[Finding], decoded: list[str]) -> None:
     """base64 and hex payloads are long unbroken tokens: find those once, then try to decode."""
-    if max(map(len, text.split()), default=0) < 16:  # cheaper than a regex scan
+    if not long_words(text, 16):  # cheaper than the regex scan below
         return
     for match in LONG_TOKEN_RE.finditer(text):
         token = match.group().strip("\"'()[]{}<>,.;:")
