@@ -30,7 +30,7 @@ _WRAPPERS: tuple[Callable[[str, str, str], str], ...] = (
 )
 
 
-def _insert(doc: str, attack: str, where: int, sep: str) -> str:
+def plant(doc: str, attack: str, where: int, sep: str) -> str:
     """Insert at start (0), middle (1, on a `sep` boundary) or end (2)."""
     if where == 0:
         return f"{attack}{sep}{doc}"
@@ -51,11 +51,18 @@ def _attacks(root: Path, kind: str, split: str) -> list[str]:
     return [a for group in data.values() for a in group]
 
 
-def _pair(text_clean: str, text_attacked: str, source: str = "bipia") -> tuple[Sample, Sample]:
-    lic = LICENCES[source]
-    neg = Sample(clean(text_clean), "injection", 0, source, None, lic)
-    pos = Sample(clean(text_attacked), "injection", 1, source, "indirect_injection", lic)
+def planted_pair(
+    text_clean: str, text_attacked: str, source: str, licence: str
+) -> tuple[Sample, Sample]:
+    """(attacked document = 1, its clean twin = 0): the planted instruction is the only
+    difference the model can learn from."""
+    neg = Sample(clean(text_clean), "injection", 0, source, None, licence)
+    pos = Sample(clean(text_attacked), "injection", 1, source, "indirect_injection", licence)
     return pos, neg
+
+
+def _pair(text_clean: str, text_attacked: str, source: str = "bipia") -> tuple[Sample, Sample]:
+    return planted_pair(text_clean, text_attacked, source, LICENCES[source])
 
 
 def load_bipia(root: Path, seed: int = 0) -> list[Sample]:
@@ -74,11 +81,11 @@ def load_bipia(root: Path, seed: int = 0) -> list[Sample]:
                 q = clean(row["question"]).removeprefix("Q: ")
                 wrap = rng.choice(_WRAPPERS)
                 doc = clean(row["context"])
-                attacked = _insert(doc, rng.choice(text_attacks), rng.randrange(3), sep)
+                attacked = plant(doc, rng.choice(text_attacks), rng.randrange(3), sep)
                 out += _pair(wrap(kind, doc, q), wrap(kind, attacked, q))
         for row in read_jsonl(base / "code" / f"{split}.jsonl"):
             answer = "\n".join(row["context"]).strip()
-            attacked = _insert(answer, rng.choice(code_attacks), rng.randrange(3), "\n")
+            attacked = plant(answer, rng.choice(code_attacks), rng.randrange(3), "\n")
             head = (
                 "I get this error:\n"
                 + "\n".join(row["error"]).strip()

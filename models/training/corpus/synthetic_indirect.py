@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .indirect import _insert
-from .records import Sample, clean
+from .indirect import plant, planted_pair
+from .records import Sample
 from .refusal import load_benign_responses
 
 SOURCE = "synthetic.indirect"
@@ -101,19 +101,7 @@ def synthetic_indirect_samples(
     for document in documents[:DOCUMENTS]:
         wrap, question = rng.choice(_WRAPPERS), rng.choice(_QUESTIONS)
         sep = "\n" if "\n" in document.text else ". "
-        attacked = _insert(document.text, _directive(rng, direct_attacks), rng.randrange(3), sep)
-        licence = document.licence
-        out.append(
-            Sample(
-                clean(wrap(attacked, question)),
-                "injection",
-                1,
-                SOURCE,
-                "indirect_injection",
-                licence,
-            )
-        )
-        out.append(
-            Sample(clean(wrap(document.text, question)), "injection", 0, SOURCE, None, licence)
-        )
+        attacked = plant(document.text, _directive(rng, direct_attacks), rng.randrange(3), sep)
+        clean_twin = wrap(document.text, question)
+        out += planted_pair(clean_twin, wrap(attacked, question), SOURCE, document.licence)
     return out
