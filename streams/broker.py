@@ -7,12 +7,11 @@ Memory storage only: nothing survives the process.
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
 from guardstream.errors import BrokerError
+from guardstream.streams.child_process import ChildProcess
 
 READY_TIMEOUT_S = 15.0
 
@@ -44,14 +43,15 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> None:
     raise BrokerError(f"broker did not accept connections on {host}:{port} in {timeout_s}s")
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(ChildProcess):
     """Start Tansu on a free loopback port; use as a context manager so it is always stopped."""
 
+    stop_timeout_s = 5.0
+
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        super().__init__(log_path)
         self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
         self.start_seconds: float | None = None
 
     @property
@@ -67,9 +67,8 @@ class EmbeddedBroker:
             "--storage-engine", "memory://tansu/",
             "--cluster-id", "guardstream",
         ]  # fmt: skip
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         started = time.perf_counter()
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self._launch(command)
         try:
             wait_for_port(self.host, self.port, READY_TIMEOUT_S)
         except BrokerError:
@@ -77,25 +76,3 @@ class EmbeddedBroker:
             raise
         self.start_seconds = time.perf_counter() - started
         return self
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def __enter__(self) -> EmbeddedBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

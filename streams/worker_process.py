@@ -3,45 +3,22 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
+
+from guardstream.streams.child_process import ChildProcess
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """A worker subprocess configured through GUARDSTREAM_* environment variables."""
 
     def __init__(self, env: dict[str, str], log_path: Path | None = None) -> None:
+        super().__init__(log_path)
         self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        command = [sys.executable, "-m", "guardstream.streams.cli", "worker"]
-        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self._launch([sys.executable, "-m", "guardstream.streams.cli", "worker"], self.env)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL: the crash case, no clean shutdown, no final commit."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    def stop(self, timeout_s: float = 15.0) -> None:
-        """SIGTERM and wait; faust commits and leaves the group cleanly."""
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
 
     def peak_rss_mb(self) -> float | None:
         """The worker's peak resident memory (Linux /proc), for the demo's summary."""
@@ -55,20 +32,6 @@ class WorkerProcess:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         return None
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> WorkerProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 LOCAL_MAX_EVENT_BYTES = 262_144

@@ -29,7 +29,7 @@ def broker(
             f"export GUARDSTREAM_BOOTSTRAP={running.bootstrap}   # Ctrl-C stops the broker"
         )
         try:
-            while running.process and running.process.poll() is None:
+            while running.running():
                 time.sleep(0.5)
         except KeyboardInterrupt:
             console.print("stopping broker")
