@@ -26,6 +26,18 @@ class ParquetError(ValueError):
     """Raised when a file uses a Parquet feature this reader does not implement."""
 
 
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """ULEB128 varint at `pos` (Thrift ints, snappy's length, RLE run headers): value, next pos."""
+    shift = result = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
 # --------------------------------------------------------------------------- thrift compact
 class _Thrift:
     """Decoder for the Thrift compact protocol; structs become {field_id: value} dicts."""
@@ -39,13 +51,8 @@ class _Thrift:
         return b
 
     def varint(self) -> int:
-        shift = result = 0
-        while True:
-            b = self._byte()
-            result |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return result
-            shift += 7
+        result, self.pos = _varint(self.buf, self.pos)
+        return result
 
     def zigzag(self) -> int:
         n = self.varint()
@@ -99,14 +106,7 @@ class _Thrift:
 
 # --------------------------------------------------------------------------- codecs
 def _snappy(data: bytes) -> bytes:
-    pos, shift, length = 0, 0, 0
-    while True:  # preamble: uncompressed length varint
-        b = data[pos]
-        pos += 1
-        length |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
+    length, pos = _varint(data, 0)  # preamble: uncompressed length
     out = bytearray()
     while pos < len(data):
         tag = data[pos]
@@ -160,14 +160,7 @@ def _rle_hybrid(buf: bytes, bit_width: int, count: int) -> list[int]:
     byte_w = (bit_width + 7) // 8
     mask = (1 << bit_width) - 1
     while len(out) < count and pos < len(buf):
-        header = shift = 0
-        while True:
-            b = buf[pos]
-            pos += 1
-            header |= (b & 0x7F) << shift
-            if not b & 0x80:
-                break
-            shift += 7
+        header, pos = _varint(buf, pos)
         if header & 1:  # bit-packed groups of 8
             n = (header >> 1) * 8
             nbytes = (header >> 1) * bit_width
