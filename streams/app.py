@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import faust
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
+from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
 from guardstream.streams.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     scores = app.topic(topics.scores, value_type=bytes)
     alerts = app.topic(topics.alerts, value_type=bytes)
     dlq = app.topic(topics.dlq, value_type=bytes)
+    add_otlp_ingest(app, settings, events, dlq)  # OTLP spans -> events, when configured
     # Scoring is CPU work: a thread keeps the event loop free for heartbeats meanwhile.
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
 

@@ -10,6 +10,7 @@ from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
+from guardstream.streams.commands.otlp_receiver import otlp_receiver
 from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
+app.command("otlp-receiver")(otlp_receiver)
 app.add_typer(bench_app, name="bench")
 
 

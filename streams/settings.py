@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -51,10 +51,27 @@ class WorkerSettings(Strict):
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
 
 
+class OtlpIngestSettings(Strict):
+    """`[ingest.otlp]`: OpenTelemetry GenAI spans in. With `topic` set the worker also consumes
+    the OpenTelemetry Collector's kafka exporter topic; the user-id options serve the receiver too.
+    """
+
+    topic: str | None = Field(default=None, min_length=1)
+    encoding: Literal["otlp_proto", "otlp_json"] = "otlp_proto"
+    user_id_attribute: str | None = Field(default=None, min_length=1)
+    default_user_id: str = Field(default="anonymous", min_length=1, max_length=256)
+    max_request_bytes: int = Field(default=16_777_216, ge=1024)
+
+
+class IngestSettings(Strict):
+    otlp: OtlpIngestSettings = OtlpIngestSettings()
+
+
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
+    ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
 
     @field_validator("bootstrap")
