@@ -10,7 +10,6 @@ message republishes the same events and every output downstream stays idempotent
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from guardstream.contracts import LLMEvent
 from guardstream.errors import EventDecodeError
+from guardstream.streams.agent_loop import Committer, next_offsets, raw_messages
 from guardstream.streams.dead_letter import DeadLetter
+from guardstream.streams.delivery import BatchPublisher, OutRecord, dead_letter_record
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import OtlpIngestSettings, Settings
 
@@ -94,34 +95,37 @@ def event_record(event: LLMEvent) -> tuple[bytes, bytes]:
     return event.user_id.encode(), event.model_dump_json(exclude_none=True).encode()
 
 
-def add_otlp_ingest(app: Any, settings: Settings, events: Any, dlq: Any) -> SpanCounters | None:
-    """Register the span agent on `app` when `[ingest.otlp] topic` is set; else do nothing."""
+def ingest_records(output: IngestOutput, events_topic: str, dlq_topic: str) -> list[OutRecord]:
+    """Events keyed by user id (as `EventPublisher` sends them), then dead letters."""
+    records = [OutRecord(events_topic, *event_record(e)) for e in output.events]
+    records += [dead_letter_record(dlq_topic, letter) for letter in output.dead_letters]
+    return records
+
+
+def add_otlp_ingest(
+    app: Any, settings: Settings, publisher: BatchPublisher, commit: Committer
+) -> SpanCounters | None:
+    """Register the span agent on `app` when `[ingest.otlp] topic` is set; else do nothing.
+
+    Same delivery as the scoring agent: faust never commits the span topic on its timer
+    (`acks=False`); a batch's offsets are committed only after its events and dead letters
+    are acknowledged, so a crash re-reads span messages rather than losing them.
+    """
     ingest = settings.ingest.otlp
     if ingest.topic is None:
         return None
-    worker = settings.worker
-    spans_topic = app.topic(ingest.topic, value_type=bytes)
+    worker, topics = settings.worker, settings.topics
+    spans_topic = app.topic(ingest.topic, value_type=bytes, acks=False)
     counters = SpanCounters()
 
     @app.agent(spans_topic, name="guardstream.ingest_otlp")
     async def ingest_otlp(stream: Any) -> None:
         async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
-            messages = [
-                RawMessage(e.value, e.message.topic, e.message.partition, e.message.offset)
-                for e in batch
-            ]
+            messages = raw_messages(batch)
             output = translate(messages, ingest, counters)
-            pending = []
-            for event in output.events:
-                key, value = event_record(event)
-                pending.append(await events.send(key=key, value=value))
-            for letter in output.dead_letters:
-                pending.append(
-                    await dlq.send(key=letter.key(), value=letter.raw, headers=letter.headers())
-                )
-            # Wait for the broker's acks before the next batch, so these offsets are committed
-            # only once their events are on the events topic (at-least-once).
-            await asyncio.gather(*pending)
+            await publisher.publish(ingest_records(output, topics.events, topics.dlq))
+            if not await commit(next_offsets(messages)):
+                log.warning("otlp ingest: offsets not committed (rebalance?); batch may re-run")
             log.info("otlp ingest: %s", counters)
 
     return counters
