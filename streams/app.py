@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import faust
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
+from guardstream.streams.control import follow_control
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
 from guardstream.streams.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     scores = app.topic(topics.scores, value_type=bytes)
     alerts = app.topic(topics.alerts, value_type=bytes)
     dlq = app.topic(topics.dlq, value_type=bytes)
+    control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
     # Scoring is CPU work: a thread keeps the event loop free for heartbeats meanwhile.
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         loop = asyncio.get_running_loop()
+        await control.ready()  # never score an event before the live thresholds are loaded
         async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
             messages = [
                 RawMessage(e.value, e.message.topic, e.message.partition, e.message.offset)

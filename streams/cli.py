@@ -14,6 +14,7 @@ from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
 from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.thresholds import thresholds_app
 from guardstream.streams.commands.train import train
 from guardstream.streams.commands.worker import worker
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
 app.add_typer(bench_app, name="bench")
+app.add_typer(thresholds_app, name="thresholds")
 
 
 def main() -> None:
