@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.config import DetectorConfig
 from guardstream.detectors.registry import available_detectors, detector_class
+from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,12 @@ class Pipeline:
         thresholds: Mapping[str, float],
         severities: Mapping[str, Severity] | None = None,
         alerting: Collection[str] | None = None,
+        sources: Mapping[str, Source] | None = None,
     ) -> None:
         self.detectors = list(detectors)
-        self.thresholds = dict(thresholds)
+        self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
+        # Live thresholds (control topic over config); each event is judged with its app's.
+        self.threshold_state = ThresholdState(self.thresholds, sources)
         self.severities = {d.name: d.severity for d in self.detectors} | dict(severities or {})
         self.versions = {d.name: d.version for d in self.detectors}
         # Signals such as `refusal` flag in score records but raise no alert unless asked to.
@@ -84,7 +89,20 @@ class Pipeline:
             for _, result in results
             for key, values in result.scores.items()
         }
-        return [self._verdict(i, event, results, columns) for i, event in enumerate(events)]
+        # Thresholds are read after scoring, so a change that arrived meanwhile already counts.
+        snapshot = self.threshold_state.snapshot()
+        return [
+            self._verdict(i, event, results, columns, snapshot.for_app(event.app_id))
+            for i, event in enumerate(events)
+        ]
+
+    def score_keys(self) -> list[str]:
+        """Every score key the enabled detectors emit (scores one probe event)."""
+        probe = LLMEvent(
+            event_id="probe", timestamp=datetime.now(UTC), app_id="probe", user_id="probe",
+            prompt="hello", response="hello",
+        )  # fmt: skip
+        return sorted(self._run_batch([probe])[0].record.scores)  # type: ignore[union-attr]
 
     def _verdict(
         self,
@@ -92,9 +110,11 @@ class Pipeline:
         event: LLMEvent,
         results: list[tuple[Detector, DetectorResult]],
         columns: dict[str, list[float]],
+        judgement: Judgement,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
-        flags = [k for k, s in scores.items() if k in self.thresholds and s >= self.thresholds[k]]
+        thresholds, versions = judgement.thresholds, judgement.versions
+        flags = [k for k, s in scores.items() if k in thresholds and s >= thresholds[k]]
         record = ScoreRecord(
             event_id=event.event_id,
             scores=scores,
@@ -103,11 +123,12 @@ class Pipeline:
             user_id=event.user_id,
             session_id=event.session_id,
             event_timestamp=event.timestamp,
-            thresholds={k: self.thresholds[k] for k in scores if k in self.thresholds},
+            thresholds={k: thresholds[k] for k in scores if k in thresholds},
             detector_versions=self.versions,
+            threshold_versions={k: versions[k] for k in scores if k in versions},
         )
         alerts = [
-            self._alert(event, detector, result, index, scores, flags)
+            self._alert(event, detector, result, index, scores, flags, judgement)
             for detector, result in results
             if detector.name in self.alerting
             and any(detector_of(flag) == detector.name for flag in flags)
@@ -122,10 +143,12 @@ class Pipeline:
         index: int,
         scores: dict[str, float],
         flags: list[str],
+        judgement: Judgement,
     ) -> Alert:
         """One alert per detector per event, named after its most exceeded key."""
+        thresholds = judgement.thresholds
         own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - self.thresholds[k], k != detector.name))
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
         return Alert(
             alert_id=Alert.make_id(detector.name, "event", event.event_id, event.event_id),
             detector=detector.name,
@@ -133,7 +156,7 @@ class Pipeline:
             category=key if key != detector.name else detector.category,
             severity=self.severities[detector.name],
             score=scores[key],
-            threshold=self.thresholds[key],
+            threshold=thresholds[key],
             scope="event",
             scope_id=event.event_id,
             app_id=event.app_id,
@@ -143,6 +166,7 @@ class Pipeline:
             window_start=event.timestamp,
             window_end=event.timestamp,
             evidence=result.evidence_for(index)[:20],
+            threshold_versions={k: judgement.versions[k] for k in own},
         )
 
 
@@ -150,6 +174,7 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
     """Instantiate every available detector not disabled in `configs`; options are validated."""
     detectors: list[Detector] = []
     thresholds: dict[str, float] = {}
+    sources: dict[str, Source] = {}
     severities: dict[str, Severity] = {}
     alerting: set[str] = set()
     for name in available_detectors():
@@ -165,13 +190,16 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
             raise ConfigError(key, first["msg"]) from exc
         detector = cls(options)
         detectors.append(detector)
-        thresholds |= detector.default_thresholds() | config.thresholds
+        defaults = detector.default_thresholds()
+        thresholds |= defaults | config.thresholds
+        sources |= dict.fromkeys(defaults, "manifest") | dict.fromkeys(config.thresholds, "config")
         if config.threshold is not None:
             thresholds[name] = config.threshold
+            sources[name] = "config"
         if config.severity is not None:
             severities[name] = config.severity
         if config.alerts if config.alerts is not None else detector.raises_alerts:
             alerting.add(name)
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
-    return Pipeline(detectors, thresholds, severities, alerting)
+    return Pipeline(detectors, thresholds, severities, alerting, sources)

@@ -15,6 +15,7 @@ from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
 from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.thresholds import thresholds_app
 from guardstream.streams.commands.train import train
 from guardstream.streams.commands.worker import worker
 
@@ -28,6 +29,7 @@ for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
 app.add_typer(bench_app, name="bench")
+app.add_typer(thresholds_app, name="thresholds")
 
 
 def main() -> None:
