@@ -51,6 +51,7 @@ class Flag:
     evidence: Sequence[Evidence] = ()
     scores: Mapping[str, float] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    threshold_versions: Mapping[str, int] = field(default_factory=dict)
     severity: Severity = "medium"
     suppress_scope: tuple[str, str] | None = None
     trigger_id: str | None = None
@@ -171,4 +172,5 @@ class Alerter:
             last_seen=from_epoch(record["l"]),
             scores=dict(flag.scores),
             thresholds=dict(flag.thresholds),
+            threshold_versions=dict(flag.threshold_versions),
         )

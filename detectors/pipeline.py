@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.registry import available_detectors, detector_class
+from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -58,12 +60,16 @@ class Pipeline:
         thresholds: Mapping[str, float],
         severities: Mapping[str, Severity] | None = None,
         alerting: Collection[str] | None = None,
+        sources: Mapping[str, Source] | None = None,
         behaviour: Sequence[BehaviourDetector] = (),
         alert_policy: AlertPolicy | None = None,
     ) -> None:
         self.detectors = list(detectors)
         self.behaviour = BehaviourStage(behaviour)
-        self.thresholds = dict(thresholds)
+        self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
+        # Live thresholds (control topic over config); each event is judged with its app's.
+        # Behaviour keys live here too, so `thresholds set behaviour.flooding` works alike.
+        self.threshold_state = ThresholdState(self.thresholds, sources)
         self.severities = (
             {d.name: d.severity for d in self.detectors}
             | {b.score_key: b.severity for b in self.behaviour.detectors}
@@ -107,9 +113,10 @@ class Pipeline:
         except Exception as exc:
             return Verdict(event=event, record=None, error=f"detector failure: {exc!r}"[:500])
 
-    def flags(self, scores: Mapping[str, float]) -> list[str]:
+    @staticmethod
+    def flags(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:
         """The flag rule, in one place: a score key is flagged when score >= its threshold."""
-        return [k for k, s in scores.items() if k in self.thresholds and s >= self.thresholds[k]]
+        return [k for k, s in scores.items() if k in thresholds and s >= thresholds[k]]
 
     def _run_batch(
         self,
@@ -128,6 +135,8 @@ class Pipeline:
         embeddings = None
         if state is not None and self.behaviour.needs_embedding:
             embeddings = batch.user_embeddings
+        # Thresholds are read after scoring, so a change that arrived meanwhile already counts.
+        snapshot = self.threshold_state.snapshot()
         verdicts: list[Verdict | None] = [None] * len(events)
         # Event-time order, so state and suppression see a file replay as the stream saw it.
         for index in sorted(range(len(events)), key=lambda i: (events[i].timestamp, i)):
@@ -135,8 +144,20 @@ class Pipeline:
                 state.shard = shards[index] if shards else 0
             embedding = embeddings[index] if embeddings is not None else None
             event = events[index]
-            verdicts[index] = self._verdict(index, event, results, columns, state, embedding)
+            judgement = snapshot.for_app(event.app_id)
+            verdicts[index] = self._verdict(
+                index, event, results, columns, judgement, state, embedding
+            )
         return [v for v in verdicts if v is not None]
+
+    def score_keys(self) -> list[str]:
+        """Every score key the enabled detectors emit (scores one probe event)."""
+        probe = LLMEvent(
+            event_id="probe", timestamp=datetime.now(UTC), app_id="probe", user_id="probe",
+            prompt="hello", response="hello",
+        )  # fmt: skip
+        keys = set(self._run_batch([probe], None, None)[0].record.scores)  # type: ignore[union-attr]
+        return sorted(keys | {b.score_key for b in self.behaviour.detectors})
 
     def _verdict(
         self,
@@ -144,11 +165,13 @@ class Pipeline:
         event: LLMEvent,
         results: list[tuple[Detector, DetectorResult]],
         columns: dict[str, list[float]],
+        judgement: Judgement,
         state: StateStore | None,
         embedding: np.ndarray | None,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
-        flags = self.flags(scores)
+        thresholds, versions = judgement.thresholds, judgement.versions
+        flags = self.flags(scores, thresholds)
         behaviour: dict[str, BehaviourScore] = {}
         if state is not None and self.behaviour.detectors:
             observation = Observation(
@@ -157,7 +180,7 @@ class Pipeline:
             behaviour = self.behaviour.observe(observation, state)
             own = {key: result.score for key, result in behaviour.items()}
             scores |= own
-            flags += self.flags(own)
+            flags += self.flags(own, thresholds)
         record = ScoreRecord(
             event_id=event.event_id,
             scores=scores,
@@ -166,17 +189,18 @@ class Pipeline:
             user_id=event.user_id,
             session_id=event.session_id,
             event_timestamp=event.timestamp,
-            thresholds={k: self.thresholds[k] for k in scores if k in self.thresholds},
+            thresholds={k: thresholds[k] for k in scores if k in thresholds},
             detector_versions=self.versions,
+            threshold_versions={k: versions[k] for k in scores if k in versions},
         )
         alert_flags = [
-            self._event_flag(event, detector, result, index, scores, flags)
+            self._event_flag(event, detector, result, index, scores, flags, judgement)
             for detector, result in results
             if detector.name in self.alerting
             and any(detector_of(flag) == detector.name for flag in flags)
         ]
         alert_flags += [
-            self._behaviour_flag(event, detector, behaviour[detector.score_key])
+            self._behaviour_flag(event, detector, behaviour[detector.score_key], judgement)
             for detector in self.behaviour.detectors
             if detector.score_key in behaviour
             and detector.score_key in self.alerting
@@ -194,17 +218,19 @@ class Pipeline:
         index: int,
         scores: dict[str, float],
         flags: list[str],
+        judgement: Judgement,
     ) -> Flag:
         """One flag per detector per event, named after its most exceeded key; alerts fold
         per (detector, user), so one attacker's 500 injections are one alert."""
+        thresholds = judgement.thresholds
         own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - self.thresholds[k], k != detector.name))
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
             category=key if key != detector.name else detector.category,
             score=scores[key],
-            threshold=self.thresholds[key],
+            threshold=thresholds[key],
             scope="event",
             scope_id=event.event_id,
             app_id=event.app_id,
@@ -214,23 +240,30 @@ class Pipeline:
             event_ids=[event.event_id],
             evidence=result.evidence_for(index)[:20],
             scores={k: scores[k] for k in own},
-            thresholds={k: self.thresholds[k] for k in own},
+            thresholds={k: thresholds[k] for k in own},
+            threshold_versions={k: judgement.versions[k] for k in own if k in judgement.versions},
             severity=self.severities[detector.name],
             suppress_scope=("user", event.user_id),
             trigger_id=event.event_id,
         )
 
     def _behaviour_flag(
-        self, event: LLMEvent, detector: BehaviourDetector, result: BehaviourScore
+        self,
+        event: LLMEvent,
+        detector: BehaviourDetector,
+        result: BehaviourScore,
+        judgement: Judgement,
     ) -> Flag:
         key = detector.score_key
+        thresholds = judgement.thresholds
+        versions = judgement.versions
         detail = " ".join(f"{k}={v:g}" for k, v in sorted(result.detail.items()))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
             category=detector.category,
             score=result.score,
-            threshold=self.thresholds[key],
+            threshold=thresholds[key],
             scope=detector.scope,
             scope_id=result.scope_id,
             app_id=event.app_id,
@@ -243,7 +276,8 @@ class Pipeline:
             window_end=result.window_end,
             evidence=[Evidence(kind=detector.name, field="prompt", detail=detail)],
             scores={key: result.score},
-            thresholds={key: self.thresholds[key]},
+            thresholds={key: thresholds[key]},
+            threshold_versions={key: versions[key]} if key in versions else {},
             severity=self.severities[key],
             trigger_id=event.event_id,
         )
@@ -283,6 +317,7 @@ def build_pipeline(
     detectors: list[Detector] = []
     behaviour: list[BehaviourDetector] = []
     thresholds: dict[str, float] = {}
+    sources: dict[str, Source] = {}
     severities: dict[str, Severity] = {}
     alerting: set[str] = set()
     for name in [*available_detectors(), *BEHAVIOUR_DETECTORS]:
@@ -293,16 +328,21 @@ def build_pipeline(
             cls_b = BEHAVIOUR_DETECTORS[name]
             behaviour.append(cls_b(_options(cls_b, name, config)))
             thresholds[name] = cls_b.default_threshold
+            sources[name] = "manifest"
             raises = True
         else:
             cls = detector_class(name)
             detector = cls(_options(cls, name, config))
             detectors.append(detector)
-            thresholds |= detector.default_thresholds()
+            defaults = detector.default_thresholds()
+            thresholds |= defaults
+            sources |= dict.fromkeys(defaults, "manifest")
             raises = detector.raises_alerts
         thresholds |= config.thresholds
+        sources |= dict.fromkeys(config.thresholds, "config")
         if config.threshold is not None:
             thresholds[name] = config.threshold
+            sources[name] = "config"
         if config.severity is not None:
             severities[name] = config.severity
         if config.alerts if config.alerts is not None else raises:
@@ -310,4 +350,4 @@ def build_pipeline(
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
-    return Pipeline(detectors, thresholds, severities, alerting, behaviour, policy)
+    return Pipeline(detectors, thresholds, severities, alerting, sources, behaviour, policy)

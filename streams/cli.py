@@ -10,10 +10,12 @@ from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
+from guardstream.streams.commands.otlp_receiver import otlp_receiver
 from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
 from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.thresholds import thresholds_app
 from guardstream.streams.commands.train import train
 from guardstream.streams.commands.worker import worker
 
@@ -25,7 +27,9 @@ app = typer.Typer(
 )
 for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
+app.command("otlp-receiver")(otlp_receiver)
 app.add_typer(bench_app, name="bench")
+app.add_typer(thresholds_app, name="thresholds")
 
 
 def main() -> None:
