@@ -53,7 +53,8 @@ def next_offsets(messages: Iterable[RawMessage]) -> dict[tuple[str, int], int]:
 def raw_messages(events: Sequence[Any]) -> list[RawMessage]:
     """faust events to the plain messages `process_batch` takes."""
     return [
-        RawMessage(e.value, e.message.topic, e.message.partition, e.message.offset) for e in events
+        RawMessage(e.value, e.message.topic, e.message.partition, e.message.offset, e.message.key)
+        for e in events
     ]
 
 

@@ -18,9 +18,11 @@ from guardstream.streams.agent_loop import BatchLoop, raw_messages
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.limits import producer_max_request_bytes
+from guardstream.streams.offset_guard import OffsetGuard
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
 from guardstream.streams.settings import Settings
+from guardstream.streams.state import BehaviourTables, attach_state
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
@@ -46,8 +48,15 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     )
     topics = settings.topics
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
-    events = app.topic(topics.events, value_type=bytes, partitions=topics.partitions, acks=False)
-    loop_ = batch_loop(app, settings, pipeline, max_request)
+    state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
+    guard = OffsetGuard(app, settings)
+    events = app.topic(
+        *state.source_topics(topics.events),
+        value_type=bytes,
+        partitions=topics.partitions,
+        acks=False,
+    )
+    loop_ = batch_loop(app, settings, pipeline, max_request, state)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
     add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
 
@@ -55,13 +64,19 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
         async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
-            await loop_.handle(raw_messages(batch))
+            messages = await guard.admit(raw_messages(batch))  # contiguous offsets only
+            if messages:
+                await loop_.handle(messages)
 
     return app
 
 
 def batch_loop(
-    app: faust.App, settings: Settings, pipeline: Pipeline, max_request: int
+    app: faust.App,
+    settings: Settings,
+    pipeline: Pipeline,
+    max_request: int,
+    state: BehaviourTables | None = None,
 ) -> BatchLoop:
     """The agent's loop bound to this app's producer and consumer."""
     topics = settings.topics
@@ -69,11 +84,17 @@ def batch_loop(
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
     max_bytes = settings.worker.max_event_bytes
 
+    store = state.store if state else None
+    rekey = state.rekey_topic if state else None
+
     async def score(messages: list[RawMessage]) -> BatchOutput:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            scoring_thread, process_batch, messages, pipeline, max_bytes
+        output = await loop.run_in_executor(
+            scoring_thread, process_batch, messages, pipeline, max_bytes, store, rekey
         )
+        if store is not None:
+            await store.flush()  # state changelogs acked before the batch's outputs go out
+        return output
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await app.producer.send(topic, key, value, None, None, headers)

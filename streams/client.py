@@ -98,23 +98,47 @@ class TopicReader(_KafkaClient):
         return [record for records in batches.values() for record in records]
 
 
-class AlertSubscriber(TopicReader):
-    """Yield each `Alert` once, even when the stream delivers it again after a worker restart."""
+class AlertDeduper:
+    """Once per (alert_id, occurrences): an open and each update pass, a redelivery does not.
 
-    def __init__(self, settings: Settings, from_beginning: bool = True, memory: int = 100_000):
-        super().__init__(settings, settings.topics.alerts, from_beginning)
-        self._seen: OrderedDict[str, None] = OrderedDict()
+    `open_only`: only each alert's opening record (`status: "open"`), once per alert id."""
+
+    def __init__(self, open_only: bool = False, memory: int = 100_000) -> None:
+        self.open_only = open_only
+        self._seen: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._memory = memory
+
+    def admit(self, alert: Alert) -> bool:
+        if self.open_only and alert.status != "open":
+            return False
+        key = (alert.alert_id, 1 if self.open_only else alert.occurrences)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._memory:
+            self._seen.popitem(last=False)
+        return True
+
+
+class AlertSubscriber(TopicReader):
+    """Yield each alert record once per (alert_id, occurrences), even when the stream delivers
+    it again after a worker restart; `open_only=True` yields each alert once, when it opens."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        from_beginning: bool = True,
+        memory: int = 100_000,
+        open_only: bool = False,
+    ):
+        super().__init__(settings, settings.topics.alerts, from_beginning)
+        self._dedupe = AlertDeduper(open_only, memory)
 
     async def alerts(self) -> AsyncIterator[Alert]:
         async for record in self.records():
             alert = Alert.model_validate(json.loads(record.value))
-            if alert.alert_id in self._seen:
-                continue
-            self._seen[alert.alert_id] = None
-            if len(self._seen) > self._memory:
-                self._seen.popitem(last=False)
-            yield alert
+            if self._dedupe.admit(alert):
+                yield alert
 
 
 def current_user() -> str:

@@ -54,6 +54,7 @@ def records_of(output: BatchOutput, scores: str, alerts: str, dlq: str) -> list[
         OutRecord(alerts, a.alert_id.encode(), a.model_dump_json().encode()) for a in output.alerts
     ]
     records += [dead_letter_record(dlq, letter) for letter in output.dead_letters]
+    records += [OutRecord(topic, key, value) for topic, key, value in output.forwards]
     return records
 
 

@@ -30,6 +30,8 @@ class BatchOutput:
     scores: list[ScoreRecord] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # (topic, key, raw value): events re-keyed by user for the partition that holds their state
+    forwards: list[tuple[str, bytes, bytes]] = field(default_factory=list)
 
 
 def process_batch(
@@ -37,20 +39,28 @@ def process_batch(
     pipeline: Pipeline,
     max_bytes: int,
     state: StateStore | None = None,
+    rekey_topic: str | None = None,
 ) -> BatchOutput:
     """Decode, score and threshold; anything that cannot be decoded or scored is dead-lettered.
 
     With `state`, behaviour detectors and alert suppression run too; each event's partition
-    tells the store where its keys live."""
+    tells the store where its keys live. With `rekey_topic`, an event whose Kafka key is not its
+    user id is not scored here but forwarded there, keyed by user id (scored on arrival)."""
     output = BatchOutput()
     events: list[LLMEvent] = []
     origins: list[RawMessage] = []
     for message in messages:
         try:
-            events.append(decode_event(message.value, max_bytes))
-            origins.append(message)
+            event = decode_event(message.value, max_bytes)
         except EventDecodeError as exc:
             output.dead_letters.append(_dead_letter(message, exc.reason, exc.code))
+            continue
+        user_key = event.user_id.encode()
+        if rekey_topic is not None and message.key != user_key and message.value is not None:
+            output.forwards.append((rekey_topic, user_key, message.value))
+            continue
+        events.append(event)
+        origins.append(message)
     shards = [origin.partition for origin in origins]
     verdicts = pipeline.run(events, state, shards)
     for verdict, origin in zip(verdicts, origins, strict=True):

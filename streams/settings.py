@@ -70,12 +70,20 @@ class IngestSettings(Strict):
     otlp: OtlpIngestSettings = OtlpIngestSettings()
 
 
+class StateSettings(Strict):
+    """Behaviour state (faust tables). `rekey`: forward events whose Kafka key is not their
+    user id to `<events>.by-user` so per-user state sees all of a user's events."""
+
+    rekey: bool = True
+
+
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
     ingest: IngestSettings = IngestSettings()
+    state: StateSettings = StateSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
     alerts: AlertConfig = AlertConfig()
 
@@ -98,6 +106,11 @@ class Settings(Strict):
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
         return value
+
+    @property
+    def rekey_topic(self) -> str | None:
+        """Where events keyed by something other than their user id are re-keyed to."""
+        return f"{self.topics.events}.by-user" if self.state.rekey else None
 
     @property
     def bootstrap_servers(self) -> str:

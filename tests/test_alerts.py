@@ -86,3 +86,18 @@ def test_per_event_alerts_fold_per_detector_and_user() -> None:
     assert [a.occurrences for a in alerts] == [1, 2, 3, 4, 5]
     assert [a.status for a in alerts] == ["open"] + ["update"] * 4
     assert alerts[-1].event_ids == [e.event_id for e in events]
+
+
+def test_subscriber_dedupe_once_per_occurrence_or_open_only() -> None:
+    from guardstream.streams.client import AlertDeduper
+
+    state = DictState()
+    records = [
+        Alerter().raise_flag(replace(FLAG, at=T0 + timedelta(seconds=n), trigger_id=str(n)), state)
+        for n in range(3)
+    ]
+    stream = [records[0], records[1], records[1], records[2], records[0]]  # with redeliveries
+    every = AlertDeduper()
+    assert [a.occurrences for a in stream if every.admit(a)] == [1, 2, 3]
+    opens = AlertDeduper(open_only=True)
+    assert [a.status for a in stream if opens.admit(a)] == ["open"]
