@@ -134,6 +134,9 @@ def test_receiver_publishes_exported_spans(
         status, body = post(receiver.port, GARBAGE, "application/x-protobuf")
         assert status == 400
         assert "not an OTLP protobuf trace request" in Status.FromString(body).message
+        status, body = post(receiver.port, b"{not json", "application/json")
+        assert status == 400 and "not OTLP/JSON" in json.loads(body)["message"]
+        assert post(receiver.port, b"spans", "text/plain")[0] == 415
         exporter = OTLPSpanExporter(
             endpoint=f"http://127.0.0.1:{receiver.port}/v1/traces", compression=Compression.Gzip
         )

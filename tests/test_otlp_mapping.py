@@ -10,11 +10,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.trace import Tracer
 
 from guardstream.detectors.pipeline import build_pipeline
-from guardstream.errors import EventDecodeError
+from guardstream.errors import ConfigError, EventDecodeError
+from guardstream.streams.admin import topic_specs
 from guardstream.streams.otlp import MappingOptions, decode_request, gunzip, map_request
 from guardstream.streams.otlp_ingest import SpanCounters, translate
 from guardstream.streams.processing import RawMessage
-from guardstream.streams.settings import OtlpIngestSettings
+from guardstream.streams.settings import OtlpIngestSettings, load_settings
 from tests.otel_spans import (
     INJECTION,
     chat_span_current,
@@ -244,3 +245,12 @@ def test_empty_request_is_valid_and_maps_to_nothing() -> None:
     empty = ExportTraceServiceRequest().SerializeToString()
     assert map_request(decode_request(empty, "otlp_proto"), MappingOptions()).events == []
     assert decode_request(json.dumps({}).encode(), "otlp_json").resource_spans == []
+
+
+def test_ingest_settings_are_validated_and_the_span_topic_created() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"GUARDSTREAM_INGEST__OTLP__ENCODING": "otlp_xml"})
+    assert caught.value.key == "ingest.otlp.encoding"
+    assert "otlp_spans" not in {t.name for t in topic_specs(load_settings(env={}))}
+    settings = load_settings(env={"GUARDSTREAM_INGEST__OTLP__TOPIC": "otlp_spans"})
+    assert "otlp_spans" in {t.name for t in topic_specs(settings)}
