@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
+from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
@@ -76,6 +77,7 @@ class Settings(Strict):
     limits: LimitSettings = LimitSettings()
     ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    alerts: AlertConfig = AlertConfig()
 
     @field_validator("bootstrap")
     @classmethod
@@ -91,7 +93,7 @@ class Settings(Strict):
     @field_validator("detectors")
     @classmethod
     def _known_detectors(cls, value: dict[str, DetectorConfig]) -> dict[str, DetectorConfig]:
-        known = available_detectors()
+        known = [*available_detectors(), *BEHAVIOUR_DETECTORS]
         for name in value:
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
