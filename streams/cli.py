@@ -8,6 +8,7 @@ import typer
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
+from guardstream.streams.commands.bench_pipeline import bench_pipeline
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
 from guardstream.streams.commands.otlp_receiver import otlp_receiver
@@ -28,6 +29,7 @@ app = typer.Typer(
 for command in (broker, worker, publish, tail, score, schema, demo, train):
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
+bench_app.command("pipeline")(bench_pipeline)
 app.add_typer(bench_app, name="bench")
 app.add_typer(thresholds_app, name="thresholds")
 
