@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import ValidationError
 
-from guardstream.contracts import Alert, LLMEvent, ScoreRecord, Severity
+from guardstream.contracts import Alert, EventMetrics, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
 from guardstream.errors import ConfigError
 
@@ -47,11 +48,13 @@ class Pipeline:
         thresholds: Mapping[str, float],
         severities: Mapping[str, Severity] | None = None,
         alerting: Collection[str] | None = None,
+        metrics: bool = True,
     ) -> None:
         self.detectors = list(detectors)
         self.thresholds = dict(thresholds)
         self.severities = {d.name: d.severity for d in self.detectors} | dict(severities or {})
         self.versions = {d.name: d.version for d in self.detectors}
+        self.metrics = metrics  # per-event drift metrics in every ScoreRecord
         # Signals such as `refusal` flag in score records but raise no alert unless asked to.
         self.alerting = (
             set(alerting)
@@ -84,7 +87,10 @@ class Pipeline:
             for _, result in results
             for key, values in result.scores.items()
         }
-        return [self._verdict(i, event, results, columns) for i, event in enumerate(events)]
+        metrics = batch_metrics(batch, columns) if self.metrics else [None] * len(events)
+        return [
+            self._verdict(i, event, results, columns, metrics[i]) for i, event in enumerate(events)
+        ]
 
     def _verdict(
         self,
@@ -92,6 +98,7 @@ class Pipeline:
         event: LLMEvent,
         results: list[tuple[Detector, DetectorResult]],
         columns: dict[str, list[float]],
+        metrics: EventMetrics | None = None,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
         flags = [k for k, s in scores.items() if k in self.thresholds and s >= self.thresholds[k]]
@@ -105,6 +112,8 @@ class Pipeline:
             event_timestamp=event.timestamp,
             thresholds={k: self.thresholds[k] for k in scores if k in self.thresholds},
             detector_versions=self.versions,
+            model=event.model,
+            metrics=metrics,
         )
         alerts = [
             self._alert(event, detector, result, index, scores, flags)

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 
@@ -56,6 +57,7 @@ class Settings(Strict):
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    drift: DriftConfig = DriftConfig()
 
     @field_validator("bootstrap")
     @classmethod
