@@ -99,9 +99,13 @@ class Pipeline:
     def score_keys(self) -> list[str]:
         """Every score key the enabled detectors emit (scores one probe event)."""
         probe = LLMEvent(
-            event_id="probe", timestamp=datetime.now(UTC), app_id="probe", user_id="probe",
-            prompt="hello", response="hello",
-        )  # fmt: skip
+            event_id="probe",
+            timestamp=datetime.now(UTC),
+            app_id="probe",
+            user_id="probe",
+            prompt="hello",
+            response="hello",
+        )
         return sorted(self._run_batch([probe])[0].record.scores)  # type: ignore[union-attr]
 
     def _verdict(
