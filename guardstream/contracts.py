@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 ID_MAX = 256
 Severity = Literal["low", "medium", "high", "critical"]
 Scope = Literal["event", "user", "session", "model"]
+AlertStatus = Literal["open", "update"]
 
 
 class ChatMessage(BaseModel):
@@ -150,6 +151,19 @@ class Alert(BaseModel):
     window_end: datetime
     evidence: list[Evidence] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    status: AlertStatus = Field(
+        default="open", description="open: first of its suppression window; update: a repeat"
+    )
+    occurrences: int = Field(default=1, ge=1, description="flags folded into this alert so far")
+    first_seen: datetime | None = Field(default=None, description="event time of the first flag")
+    last_seen: datetime | None = Field(default=None, description="event time of the latest flag")
+    event_count: int | None = Field(
+        default=None, ge=0, description="events behind the score; event_ids is capped"
+    )
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="behaviour/window scores in force when it fired"
+    )
+    thresholds: dict[str, float] = Field(default_factory=dict)
     threshold_versions: dict[str, int] = Field(
         default_factory=dict,
         description="control-topic version of each threshold judged; 0 = config/manifest",

@@ -12,6 +12,7 @@ from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
 from guardstream.streams.commands.fit import fit
 from guardstream.streams.commands.label import label
+from guardstream.streams.commands.otlp_receiver import otlp_receiver
 from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 for command in (broker, worker, publish, tail, score, schema, demo, train, label):
     app.command()(command)
+app.command("otlp-receiver")(otlp_receiver)
 app.add_typer(bench_app, name="bench")
 thresholds_app.command()(fit)
 app.add_typer(thresholds_app, name="thresholds")
