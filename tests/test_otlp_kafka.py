@@ -35,6 +35,27 @@ from tests.otel_spans import (
 
 pytestmark = pytest.mark.kafka
 GARBAGE = b"\xff\xfe this is not an OTLP request"
+ZERO_ID_SPAN = {  # a GenAI span with an all-zero trace id: rejected, reported as partial success
+    "resourceSpans": [
+        {
+            "scopeSpans": [
+                {
+                    "spans": [
+                        {
+                            "traceId": "0" * 32,
+                            "spanId": "1" * 16,
+                            "name": "chat",
+                            "endTimeUnixNano": "1764000000000000000",
+                            "attributes": [
+                                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}
+                            ],
+                        }
+                    ]
+                }
+            ]
+        }
+    ]
+}
 
 
 class ReceiverProcess(ChildProcess):
@@ -137,6 +158,10 @@ def test_receiver_publishes_exported_spans(
         status, body = post(receiver.port, b"{not json", "application/json")
         assert status == 400 and "not OTLP/JSON" in json.loads(body)["message"]
         assert post(receiver.port, b"spans", "text/plain")[0] == 415
+        status, body = post(receiver.port, json.dumps(ZERO_ID_SPAN).encode(), "application/json")
+        partial = json.loads(body)["partialSuccess"]
+        assert (status, partial["rejectedSpans"]) == (200, "1")
+        assert "invalid trace id" in partial["errorMessage"]
         exporter = OTLPSpanExporter(
             endpoint=f"http://127.0.0.1:{receiver.port}/v1/traces", compression=Compression.Gzip
         )
