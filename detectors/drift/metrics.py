@@ -3,8 +3,9 @@
 Language id is py3langid (its model ships in the wheel) on a clipped prefix: its cost grows with
 the bytes read (~40 µs per text at 64 characters, ~150 µs at 1,000), and the opening words already
 say which language a text is in (64 and 160 characters agree on every text of the drift
-fixture). Repeated openings ("I'm sorry, but I can't ...", prompt templates) hit a cache. Embeddings are the batch's static embeddings on a fixed random projection, small
-enough to travel in every score record, so the report and the worker see the same numbers.
+fixture). Repeated openings ("I'm sorry, but I can't ...", prompt templates) hit a cache.
+Embeddings are the batch's static embeddings on a fixed random projection, small enough to
+travel in every score record, so the report and the worker see the same numbers.
 """
 
 from __future__ import annotations
