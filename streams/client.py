@@ -173,9 +173,14 @@ class ThresholdAdmin(_KafkaClient):
         ]
 
     async def set(
-        self, score_key: str, value: float, *, reason: str, app_id: str | None = None,
+        self,
+        score_key: str,
+        value: float,
+        *,
+        reason: str,
+        app_id: str | None = None,
         set_by: str | None = None,
-    ) -> ThresholdRecord:  # fmt: skip
+    ) -> ThresholdRecord:
         return await self._change(score_key, value, True, reason, app_id, set_by)
 
     async def disable(
@@ -189,13 +194,24 @@ class ThresholdAdmin(_KafkaClient):
         return await self._change(score_key, None, True, reason, app_id, set_by)
 
     async def _change(
-        self, score_key: str, value: float | None, enabled: bool, reason: str,
-        app_id: str | None, set_by: str | None,
-    ) -> ThresholdRecord:  # fmt: skip
+        self,
+        score_key: str,
+        value: float | None,
+        enabled: bool,
+        reason: str,
+        app_id: str | None,
+        set_by: str | None,
+    ) -> ThresholdRecord:
         record = plan_change(
-            await self.records(), self.score_keys(), score_key, app_id=app_id, threshold=value,
-            enabled=enabled, set_by=set_by or current_user(), reason=reason,
-        )  # fmt: skip
+            await self.records(),
+            self.score_keys(),
+            score_key,
+            app_id=app_id,
+            threshold=value,
+            enabled=enabled,
+            set_by=set_by or current_user(),
+            reason=reason,
+        )
         await self._client.send_and_wait(
             self.settings.topics.control,
             key=record.key.encode(),
@@ -219,9 +235,14 @@ class FeedbackPublisher(_KafkaClient):
         return valid
 
     async def label(
-        self, event_id: str, label: FeedbackLabel, *, labeler: str, score_key: str | None = None,
+        self,
+        event_id: str,
+        label: FeedbackLabel,
+        *,
+        labeler: str,
+        score_key: str | None = None,
         note: str | None = None,
-    ) -> Feedback:  # fmt: skip
+    ) -> Feedback:
         feedback = Feedback(
             event_id=event_id, label=label, labeler=labeler, score_key=score_key, note=note
         )

@@ -10,8 +10,10 @@ message republishes the same events and every output downstream stays idempotent
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,12 +119,15 @@ def add_otlp_ingest(
     worker, topics = settings.worker, settings.topics
     spans_topic = app.topic(ingest.topic, value_type=bytes, acks=False)
     counters = SpanCounters()
+    mapper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-otlp")
 
     @app.agent(spans_topic, name="guardstream.ingest_otlp")
     async def ingest_otlp(stream: Any) -> None:
         async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
             messages = raw_messages(batch)
-            output = translate(messages, ingest, counters)
+            # decoding and mapping are CPU work: off the event loop, so heartbeats keep going
+            loop = asyncio.get_running_loop()
+            output = await loop.run_in_executor(mapper, translate, messages, ingest, counters)
             await publisher.publish(ingest_records(output, topics.events, topics.dlq))
             if not await commit(next_offsets(messages)):
                 log.warning("otlp ingest: offsets not committed (rebalance?); batch may re-run")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
@@ -84,6 +85,7 @@ class Settings(Strict):
     limits: LimitSettings = LimitSettings()
     ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    drift: DriftConfig = DriftConfig()
     alerts: AlertConfig = AlertConfig()
     kafka: KafkaSettings = KafkaSettings()
     security: SecuritySettings = SecuritySettings()

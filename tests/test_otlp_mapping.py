@@ -254,3 +254,28 @@ def test_ingest_settings_are_validated_and_the_span_topic_created() -> None:
     assert "otlp_spans" not in {t.name for t in topic_specs(load_settings(env={}))}
     settings = load_settings(env={"GUARDSTREAM_INGEST__OTLP__TOPIC": "otlp_spans"})
     assert "otlp_spans" in {t.name for t in topic_specs(settings)}
+
+
+def test_openinference_retrieved_documents_are_scored_as_context() -> None:
+    def build(tracer: Tracer) -> None:
+        with tracer.start_as_current_span("retrieve") as span:
+            span.set_attributes(
+                {
+                    "openinference.span.kind": "RETRIEVER",
+                    "input.value": "museum opening hours",
+                    "retrieval.documents.0.document.id": "doc-1",
+                    "retrieval.documents.0.document.content": "Open 9 to 5, Monday to Friday.",
+                    "retrieval.documents.1.document.id": "doc-2",
+                    "retrieval.documents.1.document.content": INJECTION,
+                }
+            )
+
+    (event,) = mapped(build)[1].events
+    assert event.prompt == "museum opening hours"
+    assert [(c.name, c.arguments, c.output) for c in event.tool_calls] == [
+        ("retrieval", {"id": "doc-1"}, "Open 9 to 5, Monday to Friday."),
+        ("retrieval", {"id": "doc-2"}, INJECTION),
+    ]
+    (verdict,) = build_pipeline({}).run([event])
+    assert "injection" in verdict.record.flags
+    assert verdict.record.scores["injection.indirect"] > verdict.record.scores["injection.direct"]

@@ -16,10 +16,18 @@ from guardstream.streams.control import plan_change
 from tests.helpers import make_event
 
 
-def record(key: str, value: float | None, version: int, app: str | None = None,
-           enabled: bool = True) -> ThresholdRecord:  # fmt: skip
-    return ThresholdRecord(score_key=key, app_id=app, threshold=value, enabled=enabled,
-                           version=version, set_by="test", reason="test")  # fmt: skip
+def record(
+    key: str, value: float | None, version: int, app: str | None = None, enabled: bool = True
+) -> ThresholdRecord:
+    return ThresholdRecord(
+        score_key=key,
+        app_id=app,
+        threshold=value,
+        enabled=enabled,
+        version=version,
+        set_by="test",
+        reason="test",
+    )
 
 
 class Half(Detector):
@@ -62,18 +70,35 @@ def test_validation_names_the_problem() -> None:
     assert "within [0, 1]" in (threshold_problem("pii", 7, known) or "")
     assert "within [0, 1]" in (threshold_problem("pii", -0.1, known) or "")
     with pytest.raises(ThresholdError, match="reason must not be empty"):
-        plan_change([], known, "pii", app_id=None, threshold=0.5, enabled=True,
-                    set_by="me", reason="  ")  # fmt: skip
+        plan_change(
+            [], known, "pii", app_id=None, threshold=0.5, enabled=True, set_by="me", reason="  "
+        )
 
 
 def test_versions_count_per_key_and_enable_keeps_the_last_value() -> None:
     known = ["pii"]
     history = [record("pii", 0.3, 1), record("pii", 0.9, 1, app="x")]
-    change = plan_change(history, known, "pii", app_id=None, threshold=None, enabled=False,
-                         set_by="me", reason="noisy")  # fmt: skip
+    change = plan_change(
+        history,
+        known,
+        "pii",
+        app_id=None,
+        threshold=None,
+        enabled=False,
+        set_by="me",
+        reason="noisy",
+    )
     assert (change.version, change.threshold, change.enabled) == (2, 0.3, False)
-    again = plan_change([*history, change], known, "pii", app_id=None, threshold=None,
-                        enabled=True, set_by="me", reason="back")  # fmt: skip
+    again = plan_change(
+        [*history, change],
+        known,
+        "pii",
+        app_id=None,
+        threshold=None,
+        enabled=True,
+        set_by="me",
+        reason="back",
+    )
     assert (again.version, again.threshold, again.enabled) == (3, 0.3, True)
     assert again.key == "threshold/pii" and history[1].key == "threshold/pii/x"
 

@@ -67,8 +67,9 @@ def print_in_force(entries: list[InForce], app_id: str | None, as_json: bool) ->
     for e in entries:
         value = f"{e.threshold:.4g}" if e.threshold is not None else "[red]disabled[/red]"
         source = e.source + (f" (app {e.app_id})" if e.app_id else "")
-        table.add_row(e.score_key, value, source, str(e.version), e.set_by or "", _when(e.at),
-                      e.reason or "")  # fmt: skip
+        table.add_row(
+            e.score_key, value, source, str(e.version), e.set_by or "", _when(e.at), e.reason or ""
+        )
     out.print(table)
 
 
@@ -157,8 +158,15 @@ def history(
         table.add_column(column)
     for r in records:
         value = f"{r.threshold:.4g}" if r.threshold is not None else "-"
-        table.add_row(str(r.version), r.app_id or "(global)", value, str(r.enabled), r.set_by,
-                      _when(r.at), r.reason)  # fmt: skip
+        table.add_row(
+            str(r.version),
+            r.app_id or "(global)",
+            value,
+            str(r.enabled),
+            r.set_by,
+            _when(r.at),
+            r.reason,
+        )
     out.print(table)
 
 
