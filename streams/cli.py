@@ -8,6 +8,7 @@ import typer
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
+from guardstream.streams.commands.bench_thresholds import bench_thresholds
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
 from guardstream.streams.commands.fit import fit
@@ -30,6 +31,7 @@ app = typer.Typer(
 for command in (broker, worker, publish, tail, score, schema, demo, train, label):
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
+bench_app.command("thresholds")(bench_thresholds)
 app.add_typer(bench_app, name="bench")
 thresholds_app.command()(fit)
 app.add_typer(thresholds_app, name="thresholds")
