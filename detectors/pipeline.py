@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from guardstream.contracts import Alert, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.base import Detector, DetectorResult
-from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.batch import DEFAULT_MAX_TEXT_CHARS, EventBatch
 from guardstream.detectors.config import DetectorConfig
 from guardstream.detectors.registry import available_detectors, detector_class
 from guardstream.errors import ConfigError
@@ -47,8 +47,10 @@ class Pipeline:
         thresholds: Mapping[str, float],
         severities: Mapping[str, Severity] | None = None,
         alerting: Collection[str] | None = None,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
+        self.max_text_chars = max_text_chars
         self.thresholds = dict(thresholds)
         self.severities = {d.name: d.severity for d in self.detectors} | dict(severities or {})
         self.versions = {d.name: d.version for d in self.detectors}
@@ -76,7 +78,7 @@ class Pipeline:
             return Verdict(event=event, record=None, error=f"detector failure: {exc!r}"[:500])
 
     def _run_batch(self, events: Sequence[LLMEvent]) -> list[Verdict]:
-        batch = EventBatch(events)
+        batch = EventBatch(events, max_chars=self.max_text_chars)
         results = [(d, d.score(batch)) for d in self.detectors]
         # Round and convert each key's scores once per batch, not once per event and key.
         columns = {
@@ -146,7 +148,9 @@ class Pipeline:
         )
 
 
-def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
+def build_pipeline(
+    configs: Mapping[str, DetectorConfig], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+) -> Pipeline:
     """Instantiate every available detector not disabled in `configs`; options are validated."""
     detectors: list[Detector] = []
     thresholds: dict[str, float] = {}
@@ -174,4 +178,4 @@ def build_pipeline(configs: Mapping[str, DetectorConfig]) -> Pipeline:
             alerting.add(name)
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
-    return Pipeline(detectors, thresholds, severities, alerting)
+    return Pipeline(detectors, thresholds, severities, alerting, max_text_chars)

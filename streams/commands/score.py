@@ -16,7 +16,12 @@ import typer
 from rich.progress import Progress
 
 from guardstream.detectors.pipeline import build_pipeline
-from guardstream.streams.commands.common import ConfigOption, console, read_jsonl, settings_from
+from guardstream.streams.commands.common import (
+    ConfigOption,
+    console,
+    read_jsonl_bytes,
+    settings_from,
+)
 from guardstream.streams.processing import RawMessage, process_batch
 
 
@@ -29,8 +34,8 @@ def score(
 ) -> None:
     """Score events offline, no broker: one {"event_id", "scores", "flags", ...} line each."""
     settings = settings_from(config)
-    pipeline = build_pipeline(settings.detectors)
-    lines = list(read_jsonl(file))
+    pipeline = build_pipeline(settings.detectors, settings.limits.max_text_chars)
+    lines = list(read_jsonl_bytes(file))
     size = settings.worker.batch_size
     scored = rejected = 0
     started = time.perf_counter()
@@ -42,7 +47,7 @@ def score(
         task = progress.add_task("scoring", total=len(lines))
         for start in range(0, len(lines), size):
             chunk = lines[start : start + size]
-            messages = [RawMessage(text.encode(), str(file), 0, n) for n, text in chunk]
+            messages = [RawMessage(raw, str(file), 0, n) for n, raw in chunk]
             output = process_batch(messages, pipeline, settings.worker.max_event_bytes)
             for record in output.scores:
                 sink.write(record.model_dump_json() + "\n")
