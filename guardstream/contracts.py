@@ -6,11 +6,12 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ID_MAX = 256
 Severity = Literal["low", "medium", "high", "critical"]
 Scope = Literal["event", "user", "session", "model"]
+AlertStatus = Literal["open", "update"]
 
 
 class ChatMessage(BaseModel):
@@ -127,6 +128,10 @@ class ScoreRecord(BaseModel):
     event_timestamp: datetime | None = None
     thresholds: dict[str, float] = Field(default_factory=dict)
     detector_versions: dict[str, str] = Field(default_factory=dict)
+    threshold_versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="control-topic version each threshold came from; 0 = config/manifest",
+    )
 
 
 class Alert(BaseModel):
@@ -149,6 +154,23 @@ class Alert(BaseModel):
     window_end: datetime
     evidence: list[Evidence] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    status: AlertStatus = Field(
+        default="open", description="open: first of its suppression window; update: a repeat"
+    )
+    occurrences: int = Field(default=1, ge=1, description="flags folded into this alert so far")
+    first_seen: datetime | None = Field(default=None, description="event time of the first flag")
+    last_seen: datetime | None = Field(default=None, description="event time of the latest flag")
+    event_count: int | None = Field(
+        default=None, ge=0, description="events behind the score; event_ids is capped"
+    )
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="behaviour/window scores in force when it fired"
+    )
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    threshold_versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="control-topic version of each threshold judged; 0 = config/manifest",
+    )
 
     @staticmethod
     def make_id(detector: str, scope: Scope, scope_id: str, window: str) -> str:
@@ -157,8 +179,85 @@ class Alert(BaseModel):
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ThresholdRecord(BaseModel):
+    """A live threshold on `guardstream.control`, key `threshold/<score_key>[/<app_id>]`.
+
+    The topic is not compacted on every broker, so readers keep the latest record per key.
+    `threshold: null` with `enabled: true` defers to the next level (global control, config,
+    manifest); `enabled: false` stops the key flagging at this level.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    score_key: str = Field(min_length=1, max_length=ID_MAX)
+    app_id: str | None = Field(default=None, min_length=1, max_length=ID_MAX)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    enabled: bool = True
+    version: int = Field(ge=1)
+    set_by: str = Field(min_length=1, max_length=ID_MAX)
+    reason: str = Field(min_length=1, max_length=4000)
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("at")
+    @classmethod
+    def _at_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @property
+    def key(self) -> str:
+        return threshold_key(self.score_key, self.app_id)
+
+
+def threshold_key(score_key: str, app_id: str | None = None) -> str:
+    """The control-topic record key of a threshold."""
+    return f"threshold/{score_key}" + (f"/{app_id}" if app_id else "")
+
+
+FeedbackLabel = Literal["abusive", "benign", "true_positive", "false_positive"]
+
+
+class Feedback(BaseModel):
+    """An analyst's label on `llm.feedback`, about one event or one alert (exactly one id)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str | None = Field(default=None, min_length=1, max_length=ID_MAX)
+    alert_id: str | None = Field(default=None, min_length=1, max_length=ID_MAX)
+    label: FeedbackLabel
+    score_key: str | None = Field(default=None, min_length=1, max_length=ID_MAX)
+    labeler: str = Field(min_length=1, max_length=ID_MAX)
+    note: str | None = Field(default=None, max_length=4000)
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("at")
+    @classmethod
+    def _at_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Feedback:
+        if (self.event_id is None) == (self.alert_id is None):
+            raise ValueError("give exactly one of event_id or alert_id")
+        return self
+
+    @property
+    def abusive(self) -> bool:
+        """abusive / true_positive = 1; benign / false_positive = 0."""
+        return self.label in ("abusive", "true_positive")
+
+    @property
+    def subject(self) -> str:
+        return self.event_id or self.alert_id or ""
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     "LLMEvent": LLMEvent,
     "ScoreRecord": ScoreRecord,
     "Alert": Alert,
+    "ThresholdRecord": ThresholdRecord,
+    "Feedback": Feedback,
 }

@@ -15,15 +15,19 @@ from faust.types import TP
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.streams.agent_loop import BatchLoop, raw_messages
+from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.limits import producer_max_request_bytes
+from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
 from guardstream.streams.settings import Settings
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
-    pipeline = pipeline or build_pipeline(settings.detectors, settings.limits.max_text_chars)
+    pipeline = pipeline or build_pipeline(
+        settings.detectors, settings.alerts, settings.limits.max_text_chars
+    )
     worker = settings.worker
     max_request = producer_max_request_bytes(settings.limits, worker.max_event_bytes)
     app = faust.App(
@@ -46,9 +50,12 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
     events = app.topic(topics.events, value_type=bytes, partitions=topics.partitions, acks=False)
     loop_ = batch_loop(app, settings, pipeline, max_request)
+    control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
+    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
+        await control.ready()  # never score an event before the live thresholds are loaded
         async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
             await loop_.handle(raw_messages(batch))
 

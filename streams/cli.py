@@ -10,10 +10,14 @@ from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
+from guardstream.streams.commands.fit import fit
+from guardstream.streams.commands.label import label
+from guardstream.streams.commands.otlp_receiver import otlp_receiver
 from guardstream.streams.commands.publish import publish
 from guardstream.streams.commands.schema import schema
 from guardstream.streams.commands.score import score
 from guardstream.streams.commands.tail import tail
+from guardstream.streams.commands.thresholds import thresholds_app
 from guardstream.streams.commands.train import train
 from guardstream.streams.commands.worker import worker
 
@@ -23,9 +27,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-for command in (broker, worker, publish, tail, score, schema, demo, train):
+for command in (broker, worker, publish, tail, score, schema, demo, train, label):
     app.command()(command)
+app.command("otlp-receiver")(otlp_receiver)
 app.add_typer(bench_app, name="bench")
+thresholds_app.command()(fit)
+app.add_typer(thresholds_app, name="thresholds")
 
 
 def main() -> None:

@@ -12,11 +12,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
+from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
@@ -53,12 +54,30 @@ class WorkerSettings(Strict):
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
 
 
+class OtlpIngestSettings(Strict):
+    """`[ingest.otlp]`: OpenTelemetry GenAI spans in. With `topic` set the worker also consumes
+    the OpenTelemetry Collector's kafka exporter topic; the user-id options serve the receiver too.
+    """
+
+    topic: str | None = Field(default=None, min_length=1)
+    encoding: Literal["otlp_proto", "otlp_json"] = "otlp_proto"
+    user_id_attribute: str | None = Field(default=None, min_length=1)
+    default_user_id: str = Field(default="anonymous", min_length=1, max_length=256)
+    max_request_bytes: int = Field(default=16_777_216, ge=1024)
+
+
+class IngestSettings(Strict):
+    otlp: OtlpIngestSettings = OtlpIngestSettings()
+
+
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
+    ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    alerts: AlertConfig = AlertConfig()
 
     @field_validator("bootstrap")
     @classmethod
@@ -74,7 +93,7 @@ class Settings(Strict):
     @field_validator("detectors")
     @classmethod
     def _known_detectors(cls, value: dict[str, DetectorConfig]) -> dict[str, DetectorConfig]:
-        known = available_detectors()
+        known = [*available_detectors(), *BEHAVIOUR_DETECTORS]
         for name in value:
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
