@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 from pydantic import ValidationError
 
-from guardstream.contracts import Alert, Evidence, LLMEvent, ScoreRecord, Severity
+from guardstream.contracts import Alert, EventMetrics, Evidence, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.alerts import Alerter, AlertPolicy, Flag, SeverityBand
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import DEFAULT_MAX_TEXT_CHARS, EventBatch
@@ -24,6 +24,7 @@ from guardstream.detectors.behaviour.stage import BehaviourStage
 from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
 from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
@@ -63,6 +64,7 @@ class Pipeline:
         sources: Mapping[str, Source] | None = None,
         behaviour: Sequence[BehaviourDetector] = (),
         alert_policy: AlertPolicy | None = None,
+        metrics: bool = True,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
@@ -88,6 +90,7 @@ class Pipeline:
             | {b.score_key for b in self.behaviour.detectors}
         )
         self.alerter = Alerter(alert_policy)
+        self.metrics = metrics  # per-event drift metrics in every ScoreRecord
 
     def run(
         self,
@@ -137,6 +140,7 @@ class Pipeline:
         embeddings = None
         if state is not None and self.behaviour.needs_embedding:
             embeddings = batch.user_embeddings
+        metrics = batch_metrics(batch, columns) if self.metrics else [None] * len(events)
         # Thresholds are read after scoring, so a change that arrived meanwhile already counts.
         snapshot = self.threshold_state.snapshot()
         verdicts: list[Verdict | None] = [None] * len(events)
@@ -148,7 +152,7 @@ class Pipeline:
             event = events[index]
             judgement = snapshot.for_app(event.app_id)
             verdicts[index] = self._verdict(
-                index, event, results, columns, judgement, state, embedding
+                index, event, results, columns, judgement, state, embedding, metrics[index]
             )
         return [v for v in verdicts if v is not None]
 
@@ -170,6 +174,7 @@ class Pipeline:
         judgement: Judgement,
         state: StateStore | None,
         embedding: np.ndarray | None,
+        metrics: EventMetrics | None = None,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
         thresholds, versions = judgement.thresholds, judgement.versions
@@ -194,6 +199,8 @@ class Pipeline:
             thresholds={k: thresholds[k] for k in scores if k in thresholds},
             detector_versions=self.versions,
             threshold_versions={k: versions[k] for k in scores if k in versions},
+            model=event.model,
+            metrics=metrics,
         )
         alert_flags = [
             self._event_flag(event, detector, result, index, scores, flags, judgement)
@@ -355,5 +362,12 @@ def build_pipeline(
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
     return Pipeline(
-        detectors, thresholds, severities, alerting, sources, behaviour, policy, max_text_chars
+        detectors,
+        thresholds,
+        severities,
+        alerting,
+        sources,
+        behaviour,
+        policy,
+        max_text_chars=max_text_chars,
     )

@@ -116,6 +116,27 @@ def short_hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+class EventMetrics(BaseModel):
+    """Per-event quality metrics for drift: measured once in the scoring batch, null where the
+    event does not say (no latency, no token counts, no response)."""
+
+    response_chars: int = 0
+    prompt_chars: int = 0
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    response_language: str | None = Field(default=None, description="ISO 639-1, py3langid")
+    prompt_language: str | None = Field(default=None, description="ISO 639-1, py3langid")
+    refusal: float | None = Field(default=None, description="the refusal score")
+    toxicity: float | None = Field(default=None, description="toxicity.response score")
+    response_embedding: list[float] | None = Field(
+        default=None, description="static response embedding on a fixed random projection"
+    )
+    prompt_embedding: list[float] | None = Field(
+        default=None, description="static prompt embedding on a fixed random projection"
+    )
+
+
 class ScoreRecord(BaseModel):
     """Every processed event's scores; `llm.scores` and `guardstream score` emit exactly this."""
 
@@ -132,6 +153,32 @@ class ScoreRecord(BaseModel):
         default_factory=dict,
         description="control-topic version each threshold came from; 0 = config/manifest",
     )
+    model: str | None = Field(default=None, description="the event's model (drift per app/model)")
+    metrics: EventMetrics | None = None
+
+
+class DriftDetail(BaseModel):
+    """What a `drift.*` alert compared: both windows' summaries, the test and its effect size.
+
+    Alerts fire on `effect_size` (above the configured threshold, with a minimum sample count);
+    the p-value is reported too, but big windows make every p-value tiny.
+    """
+
+    metric: str
+    test: str = Field(description="ks, chi2 or mmd_rbf")
+    statistic: float
+    p_value: float
+    effect_size: float = Field(description="KS D, Cramér's V or MMD²")
+    effect: str = Field(description="the secondary effect measure, e.g. wasserstein/sd=0.41")
+    psi: float | None = None
+    reference: dict[str, Any] = Field(description="summary of the reference window")
+    current: dict[str, Any] = Field(description="summary of the current window")
+    reference_count: int
+    current_count: int
+    reference_start: datetime
+    reference_end: datetime
+    current_start: datetime
+    current_end: datetime
 
 
 class Alert(BaseModel):
@@ -153,6 +200,7 @@ class Alert(BaseModel):
     window_start: datetime
     window_end: datetime
     evidence: list[Evidence] = Field(default_factory=list)
+    drift: DriftDetail | None = Field(default=None, description="set on drift.* alerts")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     status: AlertStatus = Field(
         default="open", description="open: first of its suppression window; update: a repeat"

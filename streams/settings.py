@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
@@ -77,6 +78,7 @@ class Settings(Strict):
     limits: LimitSettings = LimitSettings()
     ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    drift: DriftConfig = DriftConfig()
     alerts: AlertConfig = AlertConfig()
 
     @field_validator("bootstrap")
