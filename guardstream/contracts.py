@@ -61,7 +61,10 @@ class LLMEvent(BaseModel):
         """Naive timestamps are taken as UTC so windows never mix clocks."""
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
+            raise ValueError("timestamp is out of range once converted to UTC") from exc
 
     @field_validator("prompt")
     @classmethod

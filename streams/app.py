@@ -28,7 +28,9 @@ from guardstream.streams.settings import Settings
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
-    pipeline = pipeline or build_pipeline(settings.detectors, settings.alerts)
+    pipeline = pipeline or build_pipeline(
+        settings.detectors, settings.alerts, settings.limits.max_text_chars
+    )
     worker = settings.worker
     max_request = producer_max_request_bytes(settings.limits, worker.max_event_bytes)
     app = faust.App(

@@ -20,6 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from guardstream.contracts import Alert, Feedback, FeedbackLabel, LLMEvent, ThresholdRecord
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
+from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
 from guardstream.streams.settings import Settings
 
@@ -138,6 +139,10 @@ class ThresholdAdmin(_KafkaClient):
         self._pipeline = pipeline
         self._keys: list[str] | None = None
         self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+
+    async def __aenter__(self) -> Self:
+        await ensure_topics(self.settings)  # `set` may come before any worker created them
+        return await super().__aenter__()
 
     @property
     def pipeline(self) -> Pipeline:

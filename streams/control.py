@@ -102,7 +102,12 @@ class ControlFollower:
         log.info("control topic loaded: %d threshold record(s)", self.applied)
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=FETCH_WAIT_MS * 2)
+                try:
+                    batches = await consumer.getmany(timeout_ms=FETCH_WAIT_MS * 2)
+                except Exception:  # keep following: stale thresholds beat a dead follower
+                    log.exception("reading the control topic failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
+                    continue
                 count = self.state.apply(parse_all(in_order(batches)))
                 if count:
                     self.applied += count
