@@ -20,13 +20,16 @@ from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
+from guardstream.streams.metrics import WorkerMetrics, instrument
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import RawMessage, process_batch
 from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
+def create_app(
+    settings: Settings, pipeline: Pipeline | None = None, metrics: WorkerMetrics | None = None
+) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
     pipeline = pipeline or build_pipeline(
         settings.detectors, settings.alerts, settings.limits.max_text_chars
@@ -57,12 +60,15 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     loop_ = batch_loop(app, settings, pipeline, max_request)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
     add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    if metrics is not None:
+        instrument(metrics, app, pipeline, loop_, topics.events)
+    watch = metrics.watch_queue if metrics is not None else None
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
         try:
-            async for batch in ready_batches(stream, settings.tuning()):
+            async for batch in ready_batches(stream, settings.tuning(), watch):
                 await loop_.submit(raw_messages(batch))  # scores; publishes in the background
                 for event in batch:
                     await stream.ack(event)

@@ -60,6 +60,9 @@ class WorkerSettings(Strict):
     web_bind: str = Field(default="127.0.0.1", min_length=1, description="0.0.0.0 to expose")
     data_dir: Path = Path(".guardstream")
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
+    # worker processes on this host, one consumer group: 0 = one per usable CPU core, at most
+    # one per partition of the events topic (`guardstream worker --processes N` overrides)
+    processes: int = Field(default=0, ge=0, le=256)
 
 
 class OtlpIngestSettings(Strict):
