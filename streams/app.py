@@ -17,6 +17,7 @@ from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.streams.agent_loop import BatchLoop, raw_messages
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
@@ -25,6 +26,7 @@ from guardstream.streams.settings import Settings
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
+    configure_evidence_key(settings)  # before any detector fingerprints a value
     pipeline = pipeline or build_pipeline(
         settings.detectors, settings.alerts, settings.limits.max_text_chars
     )
