@@ -248,8 +248,9 @@ class Pipeline:
         """One flag per detector per event, named after its most exceeded key; alerts fold
         per (detector, user), so one attacker's 500 injections are one alert."""
         thresholds = judgement.thresholds
-        own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
+        name = detector.name
+        own = [f for f in flags if detector_of(f) == name]
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != name))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
@@ -270,6 +271,8 @@ class Pipeline:
             severity=self.severities[detector.name],
             suppress_scope=("user", event.user_id),
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key, judgement.severities.get(name)),
+            suppress_s=judgement.suppress_s.get(key, judgement.suppress_s.get(name)),
         )
 
     def _behaviour_flag(
@@ -305,6 +308,8 @@ class Pipeline:
             threshold_versions={key: versions[key]} if key in versions else {},
             severity=self.severities[key],
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key),
+            suppress_s=judgement.suppress_s.get(key),
         )
 
 

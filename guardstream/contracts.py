@@ -251,7 +251,9 @@ class ThresholdRecord(BaseModel):
 
     The topic is not compacted on every broker, so readers keep the latest record per key.
     `threshold: null` with `enabled: true` defers to the next level (global control, config,
-    manifest); `enabled: false` stops the key flagging at this level.
+    manifest); `enabled: false` stops the key flagging at this level. `severity` and
+    `suppress_s`, when set, override the alerts this key raises (each resolved on its own,
+    app record first).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -264,6 +266,10 @@ class ThresholdRecord(BaseModel):
     set_by: str = Field(min_length=1, max_length=ID_MAX)
     reason: str = Field(min_length=1, max_length=4000)
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    severity: Severity | None = Field(default=None, description="alert severity override")
+    suppress_s: float | None = Field(
+        default=None, ge=1, le=2_592_000, description="alert suppression window override (s)"
+    )
 
     @field_validator("at")
     @classmethod
