@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
@@ -27,6 +29,7 @@ from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
+from guardstream.detectors.threshold_config import check_config_thresholds
 from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
 
@@ -41,6 +44,15 @@ class Verdict:
     record: ScoreRecord | None
     alerts: list[Alert] = field(default_factory=list)
     error: str | None = None
+
+
+def failure_summary(exc: BaseException) -> str:
+    """Exception type and where it was raised, never its message: messages of errors raised
+    on user text (UnicodeEncodeError, KeyError('...')) quote that text, and this string goes
+    to logs and dead-letter headers."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"detector failure: {type(exc).__name__} at {where}"[:500]
 
 
 def detector_of(key: str) -> str:
@@ -108,8 +120,12 @@ class Pipeline:
             return []
         try:
             return self._run_batch(events, state, shards)
-        except Exception:  # a detector bug must cost one event, not the whole batch
-            log.exception("batch of %d failed; isolating the failing events", len(events))
+        except Exception as exc:  # a detector bug must cost one event, not the whole batch
+            log.error(
+                "batch of %d failed (%s); isolating the failing events",
+                len(events),
+                failure_summary(exc),
+            )
         return [
             self._run_one(event, state, shards[i] if shards else 0)
             for i, event in enumerate(events)
@@ -119,7 +135,7 @@ class Pipeline:
         try:
             return self._run_batch([event], state, [shard])[0]
         except Exception as exc:
-            return Verdict(event=event, record=None, error=f"detector failure: {exc!r}"[:500])
+            return Verdict(event=event, record=None, error=failure_summary(exc))
 
     @staticmethod
     def flags(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:
@@ -240,8 +256,9 @@ class Pipeline:
         """One flag per detector per event, named after its most exceeded key; alerts fold
         per (detector, user), so one attacker's 500 injections are one alert."""
         thresholds = judgement.thresholds
-        own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
+        name = detector.name
+        own = [f for f in flags if detector_of(f) == name]
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != name))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
@@ -262,6 +279,8 @@ class Pipeline:
             severity=self.severities[detector.name],
             suppress_scope=("user", event.user_id),
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key, judgement.severities.get(name)),
+            suppress_s=judgement.suppress_s.get(key, judgement.suppress_s.get(name)),
         )
 
     def _behaviour_flag(
@@ -297,6 +316,8 @@ class Pipeline:
             threshold_versions={key: versions[key]} if key in versions else {},
             severity=self.severities[key],
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key),
+            suppress_s=judgement.suppress_s.get(key),
         )
 
 
@@ -369,7 +390,7 @@ def build_pipeline(
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
-    return Pipeline(
+    pipeline = Pipeline(
         detectors,
         thresholds,
         severities,
@@ -379,3 +400,6 @@ def build_pipeline(
         policy,
         max_text_chars=max_text_chars,
     )
+    if any(c.threshold is not None or c.thresholds for c in configs.values()):
+        check_config_thresholds(configs, pipeline.score_keys())
+    return pipeline

@@ -18,6 +18,7 @@ from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, scor
 from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.metrics import WorkerMetrics, instrument
@@ -31,6 +32,7 @@ def create_app(
     settings: Settings, pipeline: Pipeline | None = None, metrics: WorkerMetrics | None = None
 ) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
+    configure_evidence_key(settings)  # before any detector fingerprints a value
     pipeline = pipeline or build_pipeline(
         settings.detectors, settings.alerts, settings.limits.max_text_chars
     )
