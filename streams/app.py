@@ -17,6 +17,7 @@ from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.streams.agent_loop import BatchLoop, raw_messages
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.drift_worker import add_drift
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
@@ -50,6 +51,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     loop_ = batch_loop(app, settings, pipeline, max_request)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
     add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
