@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from guardstream.contracts import Alert, EventMetrics, Evidence, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.alerts import Alerter, AlertPolicy, Flag, SeverityBand
 from guardstream.detectors.base import Detector, DetectorResult
-from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.batch import DEFAULT_MAX_TEXT_CHARS, EventBatch
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.behaviour.base import BehaviourDetector, BehaviourScore, Observation
 from guardstream.detectors.behaviour.stage import BehaviourStage
@@ -65,8 +65,10 @@ class Pipeline:
         behaviour: Sequence[BehaviourDetector] = (),
         alert_policy: AlertPolicy | None = None,
         metrics: bool = True,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
+        self.max_text_chars = max_text_chars  # every text is clipped to this before detectors
         self.behaviour = BehaviourStage(behaviour)
         self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
         # Live thresholds (control topic over config); each event is judged with its app's.
@@ -127,7 +129,7 @@ class Pipeline:
         state: StateStore | None,
         shards: Sequence[int] | None,
     ) -> list[Verdict]:
-        batch = EventBatch(events)
+        batch = EventBatch(events, max_chars=self.max_text_chars)
         results = [(d, d.score(batch)) for d in self.detectors]
         # Round and convert each key's scores once per batch, not once per event and key.
         columns = {
@@ -230,8 +232,9 @@ class Pipeline:
         """One flag per detector per event, named after its most exceeded key; alerts fold
         per (detector, user), so one attacker's 500 injections are one alert."""
         thresholds = judgement.thresholds
-        own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
+        name = detector.name
+        own = [f for f in flags if detector_of(f) == name]
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != name))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
@@ -252,6 +255,8 @@ class Pipeline:
             severity=self.severities[detector.name],
             suppress_scope=("user", event.user_id),
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key, judgement.severities.get(name)),
+            suppress_s=judgement.suppress_s.get(key, judgement.suppress_s.get(name)),
         )
 
     def _behaviour_flag(
@@ -287,6 +292,8 @@ class Pipeline:
             threshold_versions={key: versions[key]} if key in versions else {},
             severity=self.severities[key],
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key),
+            suppress_s=judgement.suppress_s.get(key),
         )
 
 
@@ -315,7 +322,9 @@ def alert_policy(configs: Mapping[str, DetectorConfig], alerts: AlertConfig) -> 
 
 
 def build_pipeline(
-    configs: Mapping[str, DetectorConfig], alerts: AlertConfig | None = None
+    configs: Mapping[str, DetectorConfig],
+    alerts: AlertConfig | None = None,
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
 ) -> Pipeline:
     """Instantiate every available detector not disabled in `configs`; options are validated.
 
@@ -357,4 +366,13 @@ def build_pipeline(
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
-    return Pipeline(detectors, thresholds, severities, alerting, sources, behaviour, policy)
+    return Pipeline(
+        detectors,
+        thresholds,
+        severities,
+        alerting,
+        sources,
+        behaviour,
+        policy,
+        max_text_chars=max_text_chars,
+    )

@@ -61,7 +61,10 @@ class LLMEvent(BaseModel):
         """Naive timestamps are taken as UTC so windows never mix clocks."""
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
+            raise ValueError("timestamp is out of range once converted to UTC") from exc
 
     @field_validator("prompt")
     @classmethod
@@ -233,7 +236,9 @@ class ThresholdRecord(BaseModel):
 
     The topic is not compacted on every broker, so readers keep the latest record per key.
     `threshold: null` with `enabled: true` defers to the next level (global control, config,
-    manifest); `enabled: false` stops the key flagging at this level.
+    manifest); `enabled: false` stops the key flagging at this level. `severity` and
+    `suppress_s`, when set, override the alerts this key raises (each resolved on its own,
+    app record first).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -246,6 +251,10 @@ class ThresholdRecord(BaseModel):
     set_by: str = Field(min_length=1, max_length=ID_MAX)
     reason: str = Field(min_length=1, max_length=4000)
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    severity: Severity | None = Field(default=None, description="alert severity override")
+    suppress_s: float | None = Field(
+        default=None, ge=1, le=2_592_000, description="alert suppression window override (s)"
+    )
 
     @field_validator("at")
     @classmethod

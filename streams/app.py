@@ -14,19 +14,24 @@ import faust
 from faust.types import TP
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
-from guardstream.streams.agent_loop import BatchLoop, raw_messages
+from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, score_and_encode
+from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.drift_worker import add_drift
+from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.otlp_ingest import add_otlp_ingest
-from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
+from guardstream.streams.processing import RawMessage, process_batch
+from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
-    pipeline = pipeline or build_pipeline(settings.detectors, settings.alerts)
+    pipeline = pipeline or build_pipeline(
+        settings.detectors, settings.alerts, settings.limits.max_text_chars
+    )
     worker = settings.worker
     max_request = producer_max_request_bytes(settings.limits, worker.max_event_bytes)
     app = faust.App(
@@ -44,7 +49,9 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
         datadir=str(worker.data_dir),
         producer_acks=-1,
         producer_max_request_size=max_request,
+        **faust_options(settings),
     )
+    tune(app, settings)  # fetch wait / min bytes reach the consumer (faust hard-codes them)
     topics = settings.topics
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
     events = app.topic(topics.events, value_type=bytes, partitions=topics.partitions, acks=False)
@@ -56,8 +63,13 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
-        async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
-            await loop_.handle(raw_messages(batch))
+        try:
+            async for batch in ready_batches(stream, settings.tuning()):
+                await loop_.submit(raw_messages(batch))  # scores; publishes in the background
+                for event in batch:
+                    await stream.ack(event)
+        finally:
+            await loop_.flush()
 
     return app
 
@@ -70,15 +82,17 @@ def batch_loop(
     # Scoring is CPU work: a thread keeps the event loop free for heartbeats meanwhile.
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
     max_bytes = settings.worker.max_event_bytes
+    outputs = (topics.scores, topics.alerts, topics.dlq)
+    in_thread = score_and_encode(lambda m: process_batch(m, pipeline, max_bytes), outputs)
+    producer = OutputProducer(settings, max_request)
+    app.add_dependency(producer)  # started before the agents, stopped after them
 
-    async def score(messages: list[RawMessage]) -> BatchOutput:
+    async def score(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            scoring_thread, process_batch, messages, pipeline, max_bytes
-        )
+        return await loop.run_in_executor(scoring_thread, in_thread, messages)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
-        return await app.producer.send(topic, key, value, None, None, headers)
+        return await producer.send(topic, key, value, headers)
 
     async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
         return bool(await app.consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))
@@ -90,5 +104,6 @@ def batch_loop(
         settings.limits.dead_letter_keep_bytes,
         settings.limits.publish_retry_max_s,
         what=f"Kafka at {settings.bootstrap_servers}",
+        send_many=producer.send_many,
     )
-    return BatchLoop(score, publisher, commit, (topics.scores, topics.alerts, topics.dlq))
+    return BatchLoop(score, publisher, commit, outputs)

@@ -17,9 +17,17 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
-from guardstream.contracts import Alert, Feedback, FeedbackLabel, LLMEvent, ThresholdRecord
+from guardstream.contracts import (
+    Alert,
+    Feedback,
+    FeedbackLabel,
+    LLMEvent,
+    Severity,
+    ThresholdRecord,
+)
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
+from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
 from guardstream.streams.settings import Settings
 
@@ -139,6 +147,10 @@ class ThresholdAdmin(_KafkaClient):
         self._keys: list[str] | None = None
         self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
 
+    async def __aenter__(self) -> Self:
+        await ensure_topics(self.settings)  # `set` may come before any worker created them
+        return await super().__aenter__()
+
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
@@ -180,8 +192,12 @@ class ThresholdAdmin(_KafkaClient):
         reason: str,
         app_id: str | None = None,
         set_by: str | None = None,
+        severity: Severity | None = None,
+        suppress_s: float | None = None,
     ) -> ThresholdRecord:
-        return await self._change(score_key, value, True, reason, app_id, set_by)
+        """Publish a threshold; `severity`/`suppress_s` override this key's alerts (else none)."""
+        overrides = {"severity": severity, "suppress_s": suppress_s}
+        return await self._change(score_key, value, True, reason, app_id, set_by, overrides)
 
     async def disable(
         self, score_key: str, *, reason: str, app_id: str | None = None, set_by: str | None = None
@@ -201,6 +217,7 @@ class ThresholdAdmin(_KafkaClient):
         reason: str,
         app_id: str | None,
         set_by: str | None,
+        overrides: dict[str, Any] | None = None,
     ) -> ThresholdRecord:
         record = plan_change(
             await self.records(),
@@ -211,6 +228,7 @@ class ThresholdAdmin(_KafkaClient):
             enabled=enabled,
             set_by=set_by or current_user(),
             reason=reason,
+            alert_overrides=overrides,
         )
         await self._client.send_and_wait(
             self.settings.topics.control,

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from guardstream.contracts import ThresholdRecord, threshold_key
 from guardstream.detectors.thresholds import ThresholdState, threshold_problem
 from guardstream.errors import BrokerError, ThresholdError
+from guardstream.streams.decoding import describe_validation_error
 from guardstream.streams.settings import Settings
 from guardstream.streams.topic_snapshot import (
     FETCH_WAIT_MS,
@@ -102,7 +103,12 @@ class ControlFollower:
         log.info("control topic loaded: %d threshold record(s)", self.applied)
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=FETCH_WAIT_MS * 2)
+                try:
+                    batches = await consumer.getmany(timeout_ms=FETCH_WAIT_MS * 2)
+                except Exception:  # keep following: stale thresholds beat a dead follower
+                    log.exception("reading the control topic failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
+                    continue
                 count = self.state.apply(parse_all(in_order(batches)))
                 if count:
                     self.applied += count
@@ -133,10 +139,13 @@ def plan_change(
     enabled: bool,
     set_by: str,
     reason: str,
+    alert_overrides: dict[str, Any] | None = None,
 ) -> ThresholdRecord:
     """Validate a change and build its record (next version of its key); raise ThresholdError.
 
     `threshold=None` keeps the level's last value: `disable` then `enable` restores it.
+    `alert_overrides` (`severity`, `suppress_s`) state the level's overrides afresh; None
+    keeps the last record's.
     """
     problem = threshold_problem(score_key, threshold, known_keys)
     if problem is None and not reason.strip():
@@ -152,12 +161,18 @@ def plan_change(
     last = same[-1] if same else None
     if threshold is None and last is not None:
         threshold = last.threshold
-    return ThresholdRecord(
-        score_key=score_key,
-        app_id=app_id,
-        threshold=threshold,
-        enabled=enabled,
-        version=max((r.version for r in same), default=0) + 1,
-        set_by=set_by.strip(),
-        reason=reason.strip(),
-    )
+    if alert_overrides is None:
+        alert_overrides = {"severity": last.severity, "suppress_s": last.suppress_s} if last else {}
+    try:
+        return ThresholdRecord(
+            score_key=score_key,
+            app_id=app_id,
+            threshold=threshold,
+            enabled=enabled,
+            version=max((r.version for r in same), default=0) + 1,
+            set_by=set_by.strip(),
+            reason=reason.strip(),
+            **alert_overrides,
+        )
+    except ValidationError as exc:
+        raise ThresholdError(f"{describe_validation_error(exc)}; nothing published") from exc

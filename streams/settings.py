@@ -22,6 +22,13 @@ from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
+from guardstream.streams.ops_settings import (
+    KafkaSettings,
+    LogSettings,
+    MetricsSettings,
+    Profile,
+    SecuritySettings,
+)
 
 ENV_PREFIX = "GUARDSTREAM_"
 ENV_NOT_SETTINGS = frozenset({"GUARDSTREAM_CONFIG", "GUARDSTREAM_DATA"})
@@ -82,6 +89,10 @@ class Settings(Strict):
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
     drift: DriftConfig = DriftConfig()
     alerts: AlertConfig = AlertConfig()
+    kafka: KafkaSettings = KafkaSettings()
+    security: SecuritySettings = SecuritySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logs: LogSettings = LogSettings()
 
     @field_validator("bootstrap")
     @classmethod
@@ -102,6 +113,14 @@ class Settings(Strict):
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
         return value
+
+    def tuning(self) -> Profile:
+        """The Kafka profile with explicit `[kafka]` knobs and `[worker]` batch settings."""
+        explicit = self.worker.model_fields_set
+        return self.kafka.resolved(
+            self.worker.batch_size if "batch_size" in explicit else None,
+            self.worker.batch_window_s if "batch_window_s" in explicit else None,
+        )
 
     @property
     def bootstrap_servers(self) -> str:

@@ -24,7 +24,7 @@ from guardstream.errors import GuardstreamError, ThresholdError
 from guardstream.streams.client import ThresholdAdmin
 from guardstream.streams.commands.common import BootstrapOption, ConfigOption, settings_from
 from guardstream.streams.commands.thresholds import AppOption, ScoreKey
-from guardstream.streams.feedback import join_labels
+from guardstream.streams.feedback import Labelled, join_labels
 from guardstream.streams.fit_inputs import FitInputs, load_offline, load_online
 from guardstream.streams.fit_report import plot_pr, render_report
 from guardstream.streams.settings import Settings
@@ -32,7 +32,9 @@ from guardstream.streams.settings import Settings
 out = Console()
 
 
-def pick_target(fpr: float | None, precision: float | None, recall: float | None) -> tuple:
+def pick_target(
+    fpr: float | None, precision: float | None, recall: float | None
+) -> tuple[Target, float]:
     given = [
         (t, g)
         for t, g in (("fpr", fpr), ("precision", precision), ("recall", recall))
@@ -63,7 +65,7 @@ def run_fit(
     goal: float,
     app_id: str | None,
     dumps: tuple[Path, Path] | None,
-) -> tuple[FitResult, FitInputs, object, Pipeline]:
+) -> tuple[FitResult, FitInputs, Labelled, Pipeline]:
     """Validate, load, join and fit; raises GuardstreamError (refusals included)."""
     pipeline = build_pipeline(settings.detectors)
     known = pipeline.score_keys()
