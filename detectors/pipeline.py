@@ -7,9 +7,11 @@ exactly what production scores.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
@@ -26,6 +28,7 @@ from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
+from guardstream.detectors.threshold_config import check_config_thresholds
 from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
 
@@ -40,6 +43,15 @@ class Verdict:
     record: ScoreRecord | None
     alerts: list[Alert] = field(default_factory=list)
     error: str | None = None
+
+
+def failure_summary(exc: BaseException) -> str:
+    """Exception type and where it was raised, never its message: messages of errors raised
+    on user text (UnicodeEncodeError, KeyError('...')) quote that text, and this string goes
+    to logs and dead-letter headers."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"detector failure: {type(exc).__name__} at {where}"[:500]
 
 
 def detector_of(key: str) -> str:
@@ -105,8 +117,12 @@ class Pipeline:
             return []
         try:
             return self._run_batch(events, state, shards)
-        except Exception:  # a detector bug must cost one event, not the whole batch
-            log.exception("batch of %d failed; isolating the failing events", len(events))
+        except Exception as exc:  # a detector bug must cost one event, not the whole batch
+            log.error(
+                "batch of %d failed (%s); isolating the failing events",
+                len(events),
+                failure_summary(exc),
+            )
         return [
             self._run_one(event, state, shards[i] if shards else 0)
             for i, event in enumerate(events)
@@ -116,7 +132,7 @@ class Pipeline:
         try:
             return self._run_batch([event], state, [shard])[0]
         except Exception as exc:
-            return Verdict(event=event, record=None, error=f"detector failure: {exc!r}"[:500])
+            return Verdict(event=event, record=None, error=failure_summary(exc))
 
     @staticmethod
     def flags(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:
@@ -366,7 +382,7 @@ def build_pipeline(
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
-    return Pipeline(
+    pipeline = Pipeline(
         detectors,
         thresholds,
         severities,
@@ -376,3 +392,6 @@ def build_pipeline(
         policy,
         max_text_chars=max_text_chars,
     )
+    if any(c.threshold is not None or c.thresholds for c in configs.values()):
+        check_config_thresholds(configs, pipeline.score_keys())
+    return pipeline

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from guardstream.contracts import Evidence, short_hash
+from guardstream.contracts import Evidence
+from guardstream.keyed_hash import key_id, keyed_hash
 
 
 def redacted_evidence(kind: str, field: str, match: re.Match[str]) -> Evidence:
@@ -22,7 +23,8 @@ def redacted_span(kind: str, field: str, text: str, start: int, end: int) -> Evi
         field=field,
         start=start,
         end=end,
-        value_sha256=short_hash(value),
+        value_sha256=keyed_hash(value),
+        value_key_id=key_id(),
         detail=f"{len(value)} chars",
     )
 

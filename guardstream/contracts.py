@@ -107,7 +107,14 @@ class Evidence(BaseModel):
     field: Literal["prompt", "response", "context"]
     start: int | None = None
     end: int | None = None
-    value_sha256: str | None = Field(default=None, description="first 16 hex of sha256(value)")
+    value_sha256: str | None = Field(
+        default=None,
+        description="keyed fingerprint: first 16 hex of HMAC-SHA256(deployment key, value); "
+        "the name is kept for compatibility, it is no longer a plain sha256",
+    )
+    value_key_id: str | None = Field(
+        default=None, description="which deployment key made value_sha256 (8 hex, not the key)"
+    )
     detail: str | None = None
 
 
@@ -221,9 +228,17 @@ class Alert(BaseModel):
     )
 
     @staticmethod
-    def make_id(detector: str, scope: Scope, scope_id: str, window: str) -> str:
-        """Same detector, scope and evidence window give the same id, whoever computes it."""
-        key = "\x1f".join((detector, scope, scope_id, window))
+    def make_id(
+        detector: str,
+        scope: Scope,
+        scope_id: str,
+        window: str,
+        app_id: str = "",
+        user_id: str | None = None,
+    ) -> str:
+        """Same detector, scope, window, app and user give the same id, whoever computes it;
+        two apps (or users) never share one. (`detectors/alerts.py:alert_id` is the live one.)"""
+        key = "\x1f".join((detector, scope, scope_id, window, app_id, user_id or ""))
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

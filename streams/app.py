@@ -19,6 +19,7 @@ from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.drift_worker import add_drift
+from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.otlp_ingest import add_otlp_ingest
@@ -29,6 +30,7 @@ from guardstream.streams.settings import Settings
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
+    configure_evidence_key(settings)  # before any detector fingerprints a value
     pipeline = pipeline or build_pipeline(
         settings.detectors, settings.alerts, settings.limits.max_text_chars
     )

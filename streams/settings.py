@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.config import AlertConfig, DetectorConfig
@@ -80,11 +80,21 @@ class IngestSettings(Strict):
     otlp: OtlpIngestSettings = OtlpIngestSettings()
 
 
+class EvidenceSettings(Strict):
+    """The per-deployment secret behind evidence fingerprints (HMAC-SHA256). Set `hmac_key`
+    (GUARDSTREAM_EVIDENCE__HMAC_KEY) the same on every worker; unset, a key is generated into
+    `key_file` (default: worker.data_dir/evidence.key) with a warning."""
+
+    hmac_key: SecretStr | None = Field(default=None, min_length=16)
+    key_file: Path | None = None
+
+
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
     drift: DriftConfig = DriftConfig()

@@ -128,7 +128,10 @@ def _letters_changed(before: str, after: str) -> bool:
 
 def _collapse_spaced(text: str, findings: list[Finding]) -> str:
     def collapse(match: re.Match[str]) -> str:
-        findings.append(Finding("spaced_letters", match.start(), match.end(), match.group()[:40]))
+        # the length only: the letters themselves are user text (a de-spaced e-mail, a name)
+        findings.append(
+            Finding("spaced_letters", match.start(), match.end(), f"{len(match.group())} chars")
+        )
         return re.sub(r"[ .\-_*·|]", "", match.group())
 
     return SPACED_RE.sub(collapse, text) if SPACED_GATE_RE.search(text) else text

@@ -27,6 +27,7 @@ from guardstream.streams.commands.common import (
     read_jsonl_bytes,
     settings_from,
 )
+from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.processing import RawMessage, process_batch
 
 
@@ -54,6 +55,7 @@ def score(
 ) -> None:
     """Score events offline, no broker: one {"event_id", "scores", "flags", ...} line each."""
     settings = settings_from(config)
+    configure_evidence_key(settings)  # same key, same fingerprints as the worker
     pipeline = build_pipeline(settings.detectors, settings.alerts, settings.limits.max_text_chars)
     state = DictState()
     lines = sorted(read_jsonl_bytes(file), key=event_time_key)
