@@ -55,6 +55,9 @@ class Flag:
     severity: Severity = "medium"
     suppress_scope: tuple[str, str] | None = None
     trigger_id: str | None = None
+    # Live overrides from the control topic (ThresholdRecord.severity / .suppress_s): beat config.
+    severity_override: Severity | None = None
+    suppress_s: float | None = None
 
     @property
     def suppression_key(self) -> str:
@@ -122,7 +125,7 @@ class Alerter:
         self.policy = policy or AlertPolicy()
 
     def raise_flag(self, flag: Flag, state: StateStore | None = None) -> Alert:
-        suppress_s = self.policy.suppression_for(flag.detector)
+        suppress_s = flag.suppress_s or self.policy.suppression_for(flag.detector)
         at = epoch(flag.at)
         window = bucket_start(at, suppress_s)
         scope, scope_id = flag.suppress_scope or (flag.scope, flag.scope_id)
@@ -153,7 +156,7 @@ class Alerter:
             detector=flag.detector,
             detector_version=flag.detector_version,
             category=flag.category,
-            severity=self.policy.severity_for(flag),
+            severity=flag.severity_override or self.policy.severity_for(flag),
             score=flag.score,
             threshold=flag.threshold,
             scope=flag.scope,

@@ -7,24 +7,29 @@ exactly what production scores.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+import time
+import traceback
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
 
-from guardstream.contracts import Alert, Evidence, LLMEvent, ScoreRecord, Severity
+from guardstream.contracts import Alert, EventMetrics, Evidence, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.alerts import Alerter, AlertPolicy, Flag, SeverityBand
 from guardstream.detectors.base import Detector, DetectorResult
-from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.batch import DEFAULT_MAX_TEXT_CHARS, EventBatch
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.behaviour.base import BehaviourDetector, BehaviourScore, Observation
 from guardstream.detectors.behaviour.stage import BehaviourStage
 from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
+from guardstream.detectors.threshold_config import check_config_thresholds
 from guardstream.detectors.thresholds import Judgement, Source, ThresholdState
 from guardstream.errors import ConfigError
 
@@ -39,6 +44,15 @@ class Verdict:
     record: ScoreRecord | None
     alerts: list[Alert] = field(default_factory=list)
     error: str | None = None
+
+
+def failure_summary(exc: BaseException) -> str:
+    """Exception type and where it was raised, never its message: messages of errors raised
+    on user text (UnicodeEncodeError, KeyError('...')) quote that text, and this string goes
+    to logs and dead-letter headers."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"detector failure: {type(exc).__name__} at {where}"[:500]
 
 
 def detector_of(key: str) -> str:
@@ -63,8 +77,13 @@ class Pipeline:
         sources: Mapping[str, Source] | None = None,
         behaviour: Sequence[BehaviourDetector] = (),
         alert_policy: AlertPolicy | None = None,
+        metrics: bool = True,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
+        # (detector name, seconds) after each detector's batch: the worker's metrics hook
+        self.on_detector_time: Callable[[str, float], None] | None = None
+        self.max_text_chars = max_text_chars  # every text is clipped to this before detectors
         self.behaviour = BehaviourStage(behaviour)
         self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
         # Live thresholds (control topic over config); each event is judged with its app's.
@@ -86,6 +105,7 @@ class Pipeline:
             | {b.score_key for b in self.behaviour.detectors}
         )
         self.alerter = Alerter(alert_policy)
+        self.metrics = metrics  # per-event drift metrics in every ScoreRecord
 
     def run(
         self,
@@ -100,8 +120,12 @@ class Pipeline:
             return []
         try:
             return self._run_batch(events, state, shards)
-        except Exception:  # a detector bug must cost one event, not the whole batch
-            log.exception("batch of %d failed; isolating the failing events", len(events))
+        except Exception as exc:  # a detector bug must cost one event, not the whole batch
+            log.error(
+                "batch of %d failed (%s); isolating the failing events",
+                len(events),
+                failure_summary(exc),
+            )
         return [
             self._run_one(event, state, shards[i] if shards else 0)
             for i, event in enumerate(events)
@@ -111,7 +135,7 @@ class Pipeline:
         try:
             return self._run_batch([event], state, [shard])[0]
         except Exception as exc:
-            return Verdict(event=event, record=None, error=f"detector failure: {exc!r}"[:500])
+            return Verdict(event=event, record=None, error=failure_summary(exc))
 
     @staticmethod
     def flags(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:
@@ -124,8 +148,13 @@ class Pipeline:
         state: StateStore | None,
         shards: Sequence[int] | None,
     ) -> list[Verdict]:
-        batch = EventBatch(events)
-        results = [(d, d.score(batch)) for d in self.detectors]
+        batch = EventBatch(events, max_chars=self.max_text_chars)
+        results = []
+        for d in self.detectors:
+            started = time.perf_counter()
+            results.append((d, d.score(batch)))
+            if self.on_detector_time is not None:
+                self.on_detector_time(d.name, time.perf_counter() - started)
         # Round and convert each key's scores once per batch, not once per event and key.
         columns = {
             key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()
@@ -135,6 +164,7 @@ class Pipeline:
         embeddings = None
         if state is not None and self.behaviour.needs_embedding:
             embeddings = batch.user_embeddings
+        metrics = batch_metrics(batch, columns) if self.metrics else [None] * len(events)
         # Thresholds are read after scoring, so a change that arrived meanwhile already counts.
         snapshot = self.threshold_state.snapshot()
         verdicts: list[Verdict | None] = [None] * len(events)
@@ -146,7 +176,7 @@ class Pipeline:
             event = events[index]
             judgement = snapshot.for_app(event.app_id)
             verdicts[index] = self._verdict(
-                index, event, results, columns, judgement, state, embedding
+                index, event, results, columns, judgement, state, embedding, metrics[index]
             )
         return [v for v in verdicts if v is not None]
 
@@ -168,6 +198,7 @@ class Pipeline:
         judgement: Judgement,
         state: StateStore | None,
         embedding: np.ndarray | None,
+        metrics: EventMetrics | None = None,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
         thresholds, versions = judgement.thresholds, judgement.versions
@@ -192,6 +223,8 @@ class Pipeline:
             thresholds={k: thresholds[k] for k in scores if k in thresholds},
             detector_versions=self.versions,
             threshold_versions={k: versions[k] for k in scores if k in versions},
+            model=event.model,
+            metrics=metrics,
         )
         alert_flags = [
             self._event_flag(event, detector, result, index, scores, flags, judgement)
@@ -223,8 +256,9 @@ class Pipeline:
         """One flag per detector per event, named after its most exceeded key; alerts fold
         per (detector, user), so one attacker's 500 injections are one alert."""
         thresholds = judgement.thresholds
-        own = [f for f in flags if detector_of(f) == detector.name]
-        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != detector.name))
+        name = detector.name
+        own = [f for f in flags if detector_of(f) == name]
+        key = max(own, key=lambda k: (scores[k] - thresholds[k], k != name))
         return Flag(
             detector=detector.name,
             detector_version=detector.version,
@@ -245,6 +279,8 @@ class Pipeline:
             severity=self.severities[detector.name],
             suppress_scope=("user", event.user_id),
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key, judgement.severities.get(name)),
+            suppress_s=judgement.suppress_s.get(key, judgement.suppress_s.get(name)),
         )
 
     def _behaviour_flag(
@@ -280,6 +316,8 @@ class Pipeline:
             threshold_versions={key: versions[key]} if key in versions else {},
             severity=self.severities[key],
             trigger_id=event.event_id,
+            severity_override=judgement.severities.get(key),
+            suppress_s=judgement.suppress_s.get(key),
         )
 
 
@@ -308,7 +346,9 @@ def alert_policy(configs: Mapping[str, DetectorConfig], alerts: AlertConfig) -> 
 
 
 def build_pipeline(
-    configs: Mapping[str, DetectorConfig], alerts: AlertConfig | None = None
+    configs: Mapping[str, DetectorConfig],
+    alerts: AlertConfig | None = None,
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
 ) -> Pipeline:
     """Instantiate every available detector not disabled in `configs`; options are validated.
 
@@ -350,4 +390,16 @@ def build_pipeline(
     if not detectors:
         raise ConfigError("detectors", "every detector is disabled; enable at least one")
     policy = alert_policy(configs, alerts or AlertConfig())
-    return Pipeline(detectors, thresholds, severities, alerting, sources, behaviour, policy)
+    pipeline = Pipeline(
+        detectors,
+        thresholds,
+        severities,
+        alerting,
+        sources,
+        behaviour,
+        policy,
+        max_text_chars=max_text_chars,
+    )
+    if any(c.threshold is not None or c.thresholds for c in configs.values()):
+        check_config_thresholds(configs, pipeline.score_keys())
+    return pipeline

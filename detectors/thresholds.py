@@ -11,11 +11,11 @@ a new one, so a batch is judged against one consistent set of values.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from guardstream.contracts import ThresholdRecord, threshold_key
+from guardstream.contracts import Severity, ThresholdRecord, threshold_key
 
 Source = Literal["control", "config", "manifest"]
 
@@ -33,6 +33,8 @@ class InForce:
     set_by: str | None = None
     at: datetime | None = None
     reason: str | None = None
+    severity: Severity | None = None  # alert overrides from control, if any
+    suppress_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Judgement:
 
     thresholds: dict[str, float]
     versions: dict[str, int]
+    severities: dict[str, Severity] = field(default_factory=dict)
+    suppress_s: dict[str, float] = field(default_factory=dict)
 
 
 def threshold_problem(score_key: str, value: float | None, known: Collection[str]) -> str | None:
@@ -62,9 +66,18 @@ class ThresholdSnapshot:
     _cache: dict[str | None, Judgement] = field(default_factory=dict, repr=False)
 
     def resolve(self, score_key: str, app_id: str | None) -> InForce | None:
-        """The winning level for one key, or None when no level knows the key."""
+        """The winning level for one key (with its alert overrides), or None if none knows it."""
         levels = [threshold_key(score_key, app_id)] if app_id else []
         levels.append(threshold_key(score_key))
+        found = self._threshold(score_key, levels)
+        if found is None:
+            return None
+        records = [r for r in map(self.records.get, levels) if r is not None]
+        severity = next((r.severity for r in records if r.severity is not None), None)
+        suppress_s = next((r.suppress_s for r in records if r.suppress_s is not None), None)
+        return replace(found, severity=severity, suppress_s=suppress_s)
+
+    def _threshold(self, score_key: str, levels: list[str]) -> InForce | None:
         for level in levels:
             record = self.records.get(level)
             if record is None or (record.enabled and record.threshold is None):
@@ -102,6 +115,8 @@ class ThresholdSnapshot:
             judged = Judgement(
                 thresholds={e.score_key: e.threshold for e in entries if e.threshold is not None},
                 versions={e.score_key: e.version for e in entries},
+                severities={e.score_key: e.severity for e in entries if e.severity},
+                suppress_s={e.score_key: e.suppress_s for e in entries if e.suppress_s},
             )
             self._cache[app_id] = judged
         return judged

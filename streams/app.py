@@ -14,20 +14,31 @@ import faust
 from faust.types import TP
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
-from guardstream.streams.agent_loop import BatchLoop, raw_messages
+from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, score_and_encode
+from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.drift_worker import add_drift
+from guardstream.streams.evidence_key import configure_evidence_key
+from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
+from guardstream.streams.metrics import WorkerMetrics, instrument
 from guardstream.streams.offset_guard import OffsetGuard
 from guardstream.streams.otlp_ingest import add_otlp_ingest
-from guardstream.streams.processing import BatchOutput, RawMessage, process_batch
+from guardstream.streams.processing import RawMessage, process_batch
+from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
 from guardstream.streams.state import BehaviourTables, attach_state
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
+def create_app(
+    settings: Settings, pipeline: Pipeline | None = None, metrics: WorkerMetrics | None = None
+) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
-    pipeline = pipeline or build_pipeline(settings.detectors, settings.alerts)
+    configure_evidence_key(settings)  # before any detector fingerprints a value
+    pipeline = pipeline or build_pipeline(
+        settings.detectors, settings.alerts, settings.limits.max_text_chars
+    )
     worker = settings.worker
     max_request = producer_max_request_bytes(settings.limits, worker.max_event_bytes)
     app = faust.App(
@@ -45,7 +56,9 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
         datadir=str(worker.data_dir),
         producer_acks=-1,
         producer_max_request_size=max_request,
+        **faust_options(settings),
     )
+    tune(app, settings)  # fetch wait / min bytes reach the consumer (faust hard-codes them)
     topics = settings.topics
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
     state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
@@ -58,15 +71,24 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     )
     loop_ = batch_loop(app, settings, pipeline, max_request, state)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
-    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit, metrics)  # [ingest.otlp]
+    add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
+    if metrics is not None:
+        instrument(metrics, app, pipeline, loop_, topics.events)
+    watch = metrics.watch_queue if metrics is not None else None
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
-        async for batch in stream.take_events(worker.batch_size, within=worker.batch_window_s):
-            messages = await guard.admit(raw_messages(batch))  # contiguous offsets only
-            if messages:
-                await loop_.handle(messages)
+        try:
+            async for batch in ready_batches(stream, settings.tuning(), watch):
+                messages = await guard.admit(raw_messages(batch))  # contiguous offsets only
+                if messages:
+                    await loop_.submit(messages)  # scores; publishes in the background
+                for event in batch:
+                    await stream.ack(event)
+        finally:
+            await loop_.flush()
 
     return app
 
@@ -83,21 +105,24 @@ def batch_loop(
     # Scoring is CPU work: a thread keeps the event loop free for heartbeats meanwhile.
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
     max_bytes = settings.worker.max_event_bytes
-
+    outputs = (topics.scores, topics.alerts, topics.dlq)
     store = state.store if state else None
     rekey = state.rekey_topic if state else None
+    in_thread = score_and_encode(
+        lambda m: process_batch(m, pipeline, max_bytes, store, rekey), outputs
+    )
+    producer = OutputProducer(settings, max_request)
+    app.add_dependency(producer)  # started before the agents, stopped after them
 
-    async def score(messages: list[RawMessage]) -> BatchOutput:
+    async def score(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
-        output = await loop.run_in_executor(
-            scoring_thread, process_batch, messages, pipeline, max_bytes, store, rekey
-        )
+        scored = await loop.run_in_executor(scoring_thread, in_thread, messages)
         if store is not None:
             await store.flush()  # state changelogs acked before the batch's outputs go out
-        return output
+        return scored
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
-        return await app.producer.send(topic, key, value, None, None, headers)
+        return await producer.send(topic, key, value, headers)
 
     async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
         return bool(await app.consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))
@@ -109,5 +134,6 @@ def batch_loop(
         settings.limits.dead_letter_keep_bytes,
         settings.limits.publish_retry_max_s,
         what=f"Kafka at {settings.bootstrap_servers}",
+        send_many=producer.send_many,
     )
-    return BatchLoop(score, publisher, commit, (topics.scores, topics.alerts, topics.dlq))
+    return BatchLoop(score, publisher, commit, outputs)

@@ -17,9 +17,17 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
-from guardstream.contracts import Alert, Feedback, FeedbackLabel, LLMEvent, ThresholdRecord
+from guardstream.contracts import (
+    Alert,
+    Feedback,
+    FeedbackLabel,
+    LLMEvent,
+    Severity,
+    ThresholdRecord,
+)
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
+from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
 from guardstream.streams.settings import Settings
 
@@ -163,6 +171,10 @@ class ThresholdAdmin(_KafkaClient):
         self._keys: list[str] | None = None
         self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
 
+    async def __aenter__(self) -> Self:
+        await ensure_topics(self.settings)  # `set` may come before any worker created them
+        return await super().__aenter__()
+
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
@@ -197,10 +209,19 @@ class ThresholdAdmin(_KafkaClient):
         ]
 
     async def set(
-        self, score_key: str, value: float, *, reason: str, app_id: str | None = None,
+        self,
+        score_key: str,
+        value: float,
+        *,
+        reason: str,
+        app_id: str | None = None,
         set_by: str | None = None,
-    ) -> ThresholdRecord:  # fmt: skip
-        return await self._change(score_key, value, True, reason, app_id, set_by)
+        severity: Severity | None = None,
+        suppress_s: float | None = None,
+    ) -> ThresholdRecord:
+        """Publish a threshold; `severity`/`suppress_s` override this key's alerts (else none)."""
+        overrides = {"severity": severity, "suppress_s": suppress_s}
+        return await self._change(score_key, value, True, reason, app_id, set_by, overrides)
 
     async def disable(
         self, score_key: str, *, reason: str, app_id: str | None = None, set_by: str | None = None
@@ -213,13 +234,26 @@ class ThresholdAdmin(_KafkaClient):
         return await self._change(score_key, None, True, reason, app_id, set_by)
 
     async def _change(
-        self, score_key: str, value: float | None, enabled: bool, reason: str,
-        app_id: str | None, set_by: str | None,
-    ) -> ThresholdRecord:  # fmt: skip
+        self,
+        score_key: str,
+        value: float | None,
+        enabled: bool,
+        reason: str,
+        app_id: str | None,
+        set_by: str | None,
+        overrides: dict[str, Any] | None = None,
+    ) -> ThresholdRecord:
         record = plan_change(
-            await self.records(), self.score_keys(), score_key, app_id=app_id, threshold=value,
-            enabled=enabled, set_by=set_by or current_user(), reason=reason,
-        )  # fmt: skip
+            await self.records(),
+            self.score_keys(),
+            score_key,
+            app_id=app_id,
+            threshold=value,
+            enabled=enabled,
+            set_by=set_by or current_user(),
+            reason=reason,
+            alert_overrides=overrides,
+        )
         await self._client.send_and_wait(
             self.settings.topics.control,
             key=record.key.encode(),
@@ -243,9 +277,14 @@ class FeedbackPublisher(_KafkaClient):
         return valid
 
     async def label(
-        self, event_id: str, label: FeedbackLabel, *, labeler: str, score_key: str | None = None,
+        self,
+        event_id: str,
+        label: FeedbackLabel,
+        *,
+        labeler: str,
+        score_key: str | None = None,
         note: str | None = None,
-    ) -> Feedback:  # fmt: skip
+    ) -> Feedback:
         feedback = Feedback(
             event_id=event_id, label=label, labeler=labeler, score_key=score_key, note=note
         )

@@ -12,17 +12,23 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from guardstream.contracts import ThresholdRecord, threshold_key
 from guardstream.detectors.thresholds import ThresholdState, threshold_problem
 from guardstream.errors import BrokerError, ThresholdError
+from guardstream.streams.decoding import describe_validation_error
 from guardstream.streams.settings import Settings
+from guardstream.streams.topic_snapshot import (
+    FETCH_WAIT_MS,
+    in_order,
+    read_to_end,
+    read_topic_snapshot,
+    snapshot_consumer,
+)
 
 if TYPE_CHECKING:
     import faust
@@ -30,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 THRESHOLD_PREFIX = "threshold/"
-# Tansu answers an empty fetch only when its max wait expires: this bounds how late a change is.
-FOLLOW_WAIT_MS = 250
 
 
 def parse_control(record: ConsumerRecord) -> ThresholdRecord | None:
@@ -48,65 +52,20 @@ def parse_control(record: ConsumerRecord) -> ThresholdRecord | None:
         log.warning("control record %s at offset %d ignored: %s", key, record.offset, exc)
         return None
     if parsed.key != key:
-        log.warning("control record %s at offset %d names %s; ignored", key, record.offset,
-                    parsed.key)  # fmt: skip
+        log.warning(
+            "control record %s at offset %d names %s; ignored", key, record.offset, parsed.key
+        )
         return None
     return parsed
 
 
-def control_consumer(settings: Settings) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=FOLLOW_WAIT_MS,
-    )
-
-
-async def read_to_end(
-    consumer: AIOKafkaConsumer, topic: str, timeout_s: float
-) -> list[ThresholdRecord]:
-    """Assign every partition of `topic` from the start and read up to its current end."""
-    deadline = time.monotonic() + timeout_s
-    partitions = None
-    while not partitions:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"control topic {topic!r} not found; run `guardstream worker` "
-                                  "or create the topics first")  # fmt: skip
-            await consumer.topics()  # refreshes cluster metadata
-            await asyncio.sleep(0.1)
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(assigned)
-    await consumer.seek_to_beginning(*assigned)
-    end = await consumer.end_offsets(assigned)
-    records: list[ThresholdRecord] = []
-    while [tp for tp in assigned if await consumer.position(tp) < end[tp]]:
-        if time.monotonic() > deadline:
-            raise BrokerError(f"could not read control topic {topic!r} within {timeout_s}s")
-        batches = await consumer.getmany(timeout_ms=500)
-        records.extend(_parsed(batches))
-    return records
-
-
-def _parsed(batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[ThresholdRecord]:
-    ordered = [r for tp in sorted(batches) for r in batches[tp]]
-    return [parsed for parsed in map(parse_control, ordered) if parsed is not None]
+def parse_all(records: list[ConsumerRecord]) -> list[ThresholdRecord]:
+    return [parsed for parsed in map(parse_control, records) if parsed is not None]
 
 
 async def read_control(settings: Settings, timeout_s: float = 30.0) -> list[ThresholdRecord]:
     """Every threshold record on the control topic, in topic order (CLI, client, tests)."""
-    consumer = control_consumer(settings)
-    try:
-        await asyncio.wait_for(consumer.start(), timeout_s)
-    except Exception as exc:
-        raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
-    try:
-        return await read_to_end(consumer, settings.topics.control, timeout_s)
-    finally:
-        await consumer.stop()
+    return parse_all(await read_topic_snapshot(settings, settings.topics.control, timeout_s))
 
 
 class ControlFollower:
@@ -130,12 +89,11 @@ class ControlFollower:
             raise BrokerError(f"control topic could not be read: {self._failure}")
 
     async def run(self) -> None:
-        consumer = control_consumer(self.settings)
+        consumer = snapshot_consumer(self.settings)
         try:
             await consumer.start()
-            self.applied += self.state.apply(
-                await read_to_end(consumer, self.settings.topics.control, self.timeout_s)
-            )
+            loaded = await read_to_end(consumer, self.settings.topics.control, self.timeout_s)
+            self.applied += self.state.apply(parse_all(loaded))
         except Exception as exc:
             self._failure = exc
             self.loaded.set()
@@ -145,8 +103,13 @@ class ControlFollower:
         log.info("control topic loaded: %d threshold record(s)", self.applied)
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=FOLLOW_WAIT_MS * 2)
-                count = self.state.apply(_parsed(batches))
+                try:
+                    batches = await consumer.getmany(timeout_ms=FETCH_WAIT_MS * 2)
+                except Exception:  # keep following: stale thresholds beat a dead follower
+                    log.exception("reading the control topic failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
+                    continue
+                count = self.state.apply(parse_all(in_order(batches)))
                 if count:
                     self.applied += count
                     log.info("applied %d control record(s)", count)
@@ -176,10 +139,13 @@ def plan_change(
     enabled: bool,
     set_by: str,
     reason: str,
+    alert_overrides: dict[str, Any] | None = None,
 ) -> ThresholdRecord:
     """Validate a change and build its record (next version of its key); raise ThresholdError.
 
     `threshold=None` keeps the level's last value: `disable` then `enable` restores it.
+    `alert_overrides` (`severity`, `suppress_s`) state the level's overrides afresh; None
+    keeps the last record's.
     """
     problem = threshold_problem(score_key, threshold, known_keys)
     if problem is None and not reason.strip():
@@ -195,12 +161,18 @@ def plan_change(
     last = same[-1] if same else None
     if threshold is None and last is not None:
         threshold = last.threshold
-    return ThresholdRecord(
-        score_key=score_key,
-        app_id=app_id,
-        threshold=threshold,
-        enabled=enabled,
-        version=max((r.version for r in same), default=0) + 1,
-        set_by=set_by.strip(),
-        reason=reason.strip(),
-    )
+    if alert_overrides is None:
+        alert_overrides = {"severity": last.severity, "suppress_s": last.suppress_s} if last else {}
+    try:
+        return ThresholdRecord(
+            score_key=score_key,
+            app_id=app_id,
+            threshold=threshold,
+            enabled=enabled,
+            version=max((r.version for r in same), default=0) + 1,
+            set_by=set_by.strip(),
+            reason=reason.strip(),
+            **alert_overrides,
+        )
+    except ValidationError as exc:
+        raise ThresholdError(f"{describe_validation_error(exc)}; nothing published") from exc

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aiokafka.errors import MessageSizeTooLargeError
 
+from guardstream.contracts import Alert, ScoreRecord
 from guardstream.streams.dead_letter import DeadLetter
 from guardstream.streams.log_limits import RateLimitedLog
 from guardstream.streams.processing import BatchOutput
@@ -44,15 +45,23 @@ def dead_letter_record(topic: str, letter: DeadLetter) -> OutRecord:
     return OutRecord(topic, letter.key(), letter.raw, letter.headers(), letter)
 
 
+# Records that went out together (one record batch) and the future of their acknowledgement.
+SentGroup = tuple[list[OutRecord], Awaitable[object]]
+SendManyFn = Callable[[list[OutRecord]], Awaitable[list[SentGroup]]]
+
+# pydantic's compiled serializers, called directly: the same JSON as model_dump_json, cheaper.
+_score_json = ScoreRecord.__pydantic_serializer__.to_json
+_alert_json = Alert.__pydantic_serializer__.to_json
+
+
 def records_of(output: BatchOutput, scores: str, alerts: str, dlq: str) -> list[OutRecord]:
-    """Every record one batch produces, in the order they are sent."""
+    """Every record one batch produces, in the order they are sent. Runs in the scoring
+    thread, so encoding stays off the event loop."""
     records = [
-        OutRecord(scores, r.event_id.encode("utf-8", "replace"), r.model_dump_json().encode())
+        OutRecord(scores, r.event_id.encode("utf-8", "replace"), _score_json(r))
         for r in output.scores
     ]
-    records += [
-        OutRecord(alerts, a.alert_id.encode(), a.model_dump_json().encode()) for a in output.alerts
-    ]
+    records += [OutRecord(alerts, a.alert_id.encode(), _alert_json(a)) for a in output.alerts]
     records += [dead_letter_record(dlq, letter) for letter in output.dead_letters]
     records += [OutRecord(topic, key, value) for topic, key, value in output.forwards]
     return records
@@ -69,8 +78,10 @@ class BatchPublisher:
         keep_bytes: int,
         retry_max_s: float = 30.0,
         what: str = "the broker",
+        send_many: SendManyFn | None = None,
     ) -> None:
         self._send = send
+        self._send_many = send_many
         self.dlq_topic = dlq_topic
         self.max_request_bytes = max_request_bytes
         self.keep_bytes = keep_bytes
@@ -100,34 +111,26 @@ class BatchPublisher:
     async def publish(self, records: list[OutRecord]) -> None:
         """Return when every record (or its truncated dead letter) is acknowledged."""
         pending = [self.fit(r) for r in records]
+        solo: set[int] = set()  # records to send on their own (their batch was too large)
         delay = 0.05
         while pending:
-            failed: list[tuple[OutRecord, BaseException]] = []
-            futures: list[tuple[OutRecord, Awaitable[object]]] = []
-            for record in pending:
-                try:
-                    futures.append(
-                        (
-                            record,
-                            await self._send(
-                                record.topic, record.key, record.value, record.headers
-                            ),
-                        )
-                    )
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    failed.append((record, exc))
-            results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
-            for (record, _), result in zip(futures, results, strict=True):
+            groups, failed = await self._send_round(pending, solo)
+            results = await asyncio.gather(*(f for _, f in groups), return_exceptions=True)
+            for (group, _), result in zip(groups, results, strict=True):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
                 if isinstance(result, BaseException):
-                    failed.append((record, result))
+                    failed.extend((record, result, len(group)) for record in group)
             if not failed:
                 self.warnings.clear("send", "publishing to %s works again", self.what)
                 return
-            pending = [self._retry_as(record, exc) for record, exc in failed]
+            pending = []
+            for record, exc, together in failed:
+                if isinstance(exc, MessageSizeTooLargeError) and together > 1:
+                    solo.add(id(record))  # the batch was too big, maybe not this record
+                    pending.append(record)
+                else:
+                    pending.append(self._retry_as(record, exc))
             self.retries += len(pending)
             first = failed[0][1]
             self.warnings.warn(
@@ -138,6 +141,32 @@ class BatchPublisher:
             )  # fmt: skip
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.retry_max_s)
+
+    async def _send_round(
+        self, pending: list[OutRecord], solo: set[int]
+    ) -> tuple[list[SentGroup], list[tuple[OutRecord, BaseException, int]]]:
+        """Queue every pending record (batched when a batch sender is set); nothing awaited."""
+        groups: list[SentGroup] = []
+        failed: list[tuple[OutRecord, BaseException, int]] = []
+        batched = self._send_many is not None
+        together = [r for r in pending if id(r) not in solo] if batched else []
+        singles = [r for r in pending if id(r) in solo] if batched else pending
+        if together and self._send_many is not None:
+            try:
+                groups.extend(await self._send_many(together))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failed.extend((r, exc, len(together)) for r in together)
+        for record in singles:
+            try:
+                future = await self._send(record.topic, record.key, record.value, record.headers)
+                groups.append(([record], future))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failed.append((record, exc, 1))
+        return groups, failed
 
     def _retry_as(self, record: OutRecord, exc: BaseException) -> OutRecord:
         if isinstance(exc, MessageSizeTooLargeError):

@@ -34,7 +34,7 @@ from guardstream.streams.otlp_content import Content, SpanEvent, extract_content
 
 Encoding = Literal["otlp_proto", "otlp_json"]
 GENAI_KEYS = ("gen_ai.operation.name", "gen_ai.system", "gen_ai.provider.name")
-OPENINFERENCE_KINDS = frozenset({"LLM", "TOOL", "AGENT"})
+OPENINFERENCE_KINDS = frozenset({"LLM", "TOOL", "AGENT", "RETRIEVER"})
 USER_KEYS = ("user.id", "enduser.id")
 SESSION_KEYS = ("gen_ai.conversation.id", "session.id")
 INPUT_TOKEN_KEYS = (

@@ -9,7 +9,8 @@ emits two shapes at once (semconv "dual" mode) is not read twice:
    `gen_ai.content.prompt`/`gen_ai.content.completion`;
 3. flattened attributes: OpenInference `llm.input_messages.N.message.*` /
    `llm.output_messages.N.*` (and `input.value`/`output.value`, `tool.name`), and
-   OpenLLMetry `gen_ai.prompt.N.*` / `gen_ai.completion.N.*`.
+   OpenLLMetry `gen_ai.prompt.N.*` / `gen_ai.completion.N.*`; OpenInference retriever spans'
+   `retrieval.documents.N.document.content` become tool calls named `retrieval`.
 
 Tool outputs become `ToolCall.output` (matched to their call by id), never chat turns, so each
 reaches the indirect-injection scorer exactly once.
@@ -17,14 +18,15 @@ reaches the indirect-injection scorer exactly once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from guardstream.contracts import ChatMessage, ToolCall
+from guardstream.streams.otlp_values import arguments_value, as_list, as_text, loads, unflatten
 
 Attributes = Mapping[str, Any]
+DOCUMENTS = "retrieval.documents."  # OpenInference RETRIEVER spans
 ROLE_EVENTS = {
     "gen_ai.system.message": "system",
     "gen_ai.user.message": "user",
@@ -80,7 +82,7 @@ class Content:
 
     def tool_calls(self) -> list[ToolCall]:
         return [
-            ToolCall(name=c.name or "tool", arguments=_arguments(c.arguments), output=c.output)
+            ToolCall(name=c.name or "tool", arguments=arguments_value(c.arguments), output=c.output)
             for c in self.calls.values()
         ]
 
@@ -102,13 +104,13 @@ def extract_content(attrs: Attributes, events: Iterable[SpanEvent]) -> Content:
 
 
 def _read_semconv(content: Content, attrs: Attributes) -> None:
-    for part in _as_list(loads(attrs.get("gen_ai.system_instructions"))):
+    for part in as_list(loads(attrs.get("gen_ai.system_instructions"))):
         text = as_text(part)
         if text:
             content.system.append(text)
-    for message in _as_list(loads(attrs.get("gen_ai.input.messages"))):
+    for message in as_list(loads(attrs.get("gen_ai.input.messages"))):
         _semconv_message(content, message, output=False)
-    for message in _as_list(loads(attrs.get("gen_ai.output.messages"))):
+    for message in as_list(loads(attrs.get("gen_ai.output.messages"))):
         _semconv_message(content, message, output=True)
     arguments, result = (
         attrs.get("gen_ai.tool.call.arguments"),
@@ -129,7 +131,7 @@ def _semconv_message(content: Content, message: Any, output: bool) -> None:
     role = message.get("role") or ("assistant" if output else "user")
     texts: list[str] = []
     parts = message.get("parts")
-    for part in _as_list(parts if parts is not None else message.get("content")):
+    for part in as_list(parts if parts is not None else message.get("content")):
         kind = part.get("type") if isinstance(part, dict) else "text"
         if kind == "tool_call":
             content.call(part.get("id"), part.get("name"), part.get("arguments"))
@@ -161,10 +163,10 @@ def _read_events(content: Content, events: list[SpanEvent]) -> None:
             message = message if isinstance(message, dict) else {"content": message}
             _plain_message(content, {**body, **message}, output=True)
         elif event.name == "gen_ai.content.prompt":
-            for message in _as_list(loads(event.attributes.get("gen_ai.prompt"))):
+            for message in as_list(loads(event.attributes.get("gen_ai.prompt"))):
                 _plain_message(content, message, output=False)
         elif event.name == "gen_ai.content.completion":
-            for message in _as_list(loads(event.attributes.get("gen_ai.completion"))):
+            for message in as_list(loads(event.attributes.get("gen_ai.completion"))):
                 _plain_message(content, message, output=True)
 
 
@@ -190,14 +192,14 @@ def _plain_message(content: Content, message: Any, output: bool) -> None:
         message.get("message", message) if isinstance(message.get("message"), dict) else message
     )
     role = message.get("role") or ("assistant" if output else "user")
-    for call in _as_list(loads(message.get("tool_calls"))):
+    for call in as_list(loads(message.get("tool_calls"))):
         if isinstance(call, dict):
             call = call.get("tool_call", call)
             function = call.get("function", call)
             content.call(call.get("id"), function.get("name"), loads(function.get("arguments")))
     text = as_text(message.get("content"))
     if text is None and isinstance(message.get("contents"), (list, dict)):
-        text = as_text(_as_list(message["contents"]))
+        text = as_text(as_list(message["contents"]))
     if role == "tool":
         call_id = message.get("tool_call_id") or message.get("id")
         content.call(call_id, message.get("name"), output=text)
@@ -218,83 +220,26 @@ def _read_flattened(content: Content, attrs: Attributes) -> None:
         ("gen_ai.completion.", True),
     ):
         flat = {k[len(prefix) :]: v for k, v in attrs.items() if k.startswith(prefix)}
-        for message in _as_list(unflatten(flat)):
+        for message in as_list(unflatten(flat)):
             _plain_message(content, message, output)
-    if content.captured:
-        return
     kind = attrs.get("openinference.span.kind")
-    if kind == "TOOL":
+    if not content.captured and kind == "TOOL":
         content.call(
             attrs.get("tool_call.id"),
             attrs.get("tool.name"),
             loads(attrs.get("input.value")),
             attrs.get("output.value"),
         )
-    elif kind in ("LLM", "AGENT", "CHAIN"):
+    elif not content.captured and kind in ("LLM", "AGENT", "CHAIN", "RETRIEVER"):
         content.prompt_text = as_text(attrs.get("input.value"))
-        text = as_text(attrs.get("output.value"))
+        text = as_text(attrs.get("output.value")) if kind != "RETRIEVER" else None
         if text:
             content.response.append(text)
-
-
-def unflatten(flat: Mapping[str, Any]) -> dict[str, Any] | list[Any]:
-    """`{"0.message.role": "user"}` -> `[{"message": {"role": "user"}}]` (digit keys -> lists)."""
-    root: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = root
-        *path, last = key.split(".")
-        for part in path:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                child = node[part] = {"": child}
-            node = child
-        node[last] = value
-    return _lists(root)
-
-
-def _lists(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    items = {k: _lists(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
-        return [items[k] for k in sorted(items, key=int)]
-    return items
-
-
-def loads(value: Any) -> Any:
-    """JSON text to data; anything else (or text that is not JSON) as it came."""
-    if isinstance(value, str) and value[:1] in ("[", "{", '"'):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def as_text(value: Any) -> str | None:
-    """Text of a message content in any of the usual forms (str, parts list, {text|content})."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, dict):
-        for key in ("content", "text", "message_content", "response", "value"):
-            if key in value:
-                return as_text(value[key])
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        texts = [t for t in (as_text(v) for v in value) if t]
-        return "\n".join(texts) or None
-    return str(value)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None or value == "":
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _arguments(value: Any) -> str | dict[str, Any] | None:
-    if value is None or isinstance(value, (str, dict)):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    # retrieved documents are context the user did not write: scored like tool output
+    flat = {k[len(DOCUMENTS) :]: v for k, v in attrs.items() if k.startswith(DOCUMENTS)}
+    for index, doc in enumerate(as_list(unflatten(flat))):
+        doc = doc.get("document", doc) if isinstance(doc, dict) else {"content": doc}
+        key = f"retrieval:{doc.get('id', index)}"
+        content.call(
+            key, "retrieval", {"id": doc["id"]} if "id" in doc else None, doc.get("content")
+        )

@@ -10,6 +10,7 @@ after the broker acknowledged every event of the request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -59,7 +60,10 @@ def build_receiver(settings: Settings) -> web.Application:
             elif coding != "identity":
                 raise EventDecodeError(f"unsupported Content-Encoding {coding!r}", "encoding")
             encoding = "otlp_json" if media == JSON else "otlp_proto"
-            mapped = map_request(decode_request(body, encoding), options)
+            # CPU work off the event loop, so one large request does not stall the others
+            mapped = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: map_request(decode_request(body, encoding), options)
+            )
         except EventDecodeError as exc:
             counters.undecodable += 1
             return _reply(Status(code=INVALID_ARGUMENT, message=exc.reason), media, 400)

@@ -14,13 +14,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
 from guardstream.streams.limits import LimitSettings, check_limits
+from guardstream.streams.ops_settings import (
+    KafkaSettings,
+    LogSettings,
+    MetricsSettings,
+    Profile,
+    SecuritySettings,
+)
 
 ENV_PREFIX = "GUARDSTREAM_"
 ENV_NOT_SETTINGS = frozenset({"GUARDSTREAM_CONFIG", "GUARDSTREAM_DATA"})
@@ -37,6 +45,8 @@ class TopicSettings(Strict):
     dlq: str = "llm.events.dlq"
     control: str = "guardstream.control"
     feedback: str = "llm.feedback"
+    drift_rows: str = "guardstream.drift.rows"  # score metrics keyed by app_id (drift windows)
+    drift_status: str = "guardstream.drift.status"  # latest drift verdicts per app/model
     partitions: int = Field(default=4, ge=1, le=10_000)
     replication_factor: int = Field(default=1, ge=1, le=16)
 
@@ -52,6 +62,9 @@ class WorkerSettings(Strict):
     web_bind: str = Field(default="127.0.0.1", min_length=1, description="0.0.0.0 to expose")
     data_dir: Path = Path(".guardstream")
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
+    # worker processes on this host, one consumer group: 0 = one per usable CPU core, at most
+    # one per partition of the events topic (`guardstream worker --processes N` overrides)
+    processes: int = Field(default=0, ge=0, le=256)
 
 
 class OtlpIngestSettings(Strict):
@@ -77,15 +90,30 @@ class StateSettings(Strict):
     rekey: bool = True
 
 
+class EvidenceSettings(Strict):
+    """The per-deployment secret behind evidence fingerprints (HMAC-SHA256). Set `hmac_key`
+    (GUARDSTREAM_EVIDENCE__HMAC_KEY) the same on every worker; unset, a key is generated into
+    `key_file` (default: worker.data_dir/evidence.key) with a warning."""
+
+    hmac_key: SecretStr | None = Field(default=None, min_length=16)
+    key_file: Path | None = None
+
+
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     limits: LimitSettings = LimitSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     ingest: IngestSettings = IngestSettings()
     state: StateSettings = StateSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    drift: DriftConfig = DriftConfig()
     alerts: AlertConfig = AlertConfig()
+    kafka: KafkaSettings = KafkaSettings()
+    security: SecuritySettings = SecuritySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logs: LogSettings = LogSettings()
 
     @field_validator("bootstrap")
     @classmethod
@@ -106,6 +134,14 @@ class Settings(Strict):
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
         return value
+
+    def tuning(self) -> Profile:
+        """The Kafka profile with explicit `[kafka]` knobs and `[worker]` batch settings."""
+        explicit = self.worker.model_fields_set
+        return self.kafka.resolved(
+            self.worker.batch_size if "batch_size" in explicit else None,
+            self.worker.batch_window_s if "batch_window_s" in explicit else None,
+        )
 
     @property
     def rekey_topic(self) -> str | None:

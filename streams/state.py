@@ -71,7 +71,7 @@ class TableState:
             sent.append(
                 await table.changelog_topic.send(
                     key=_dumps(key),
-                    value=None if value is None else _dumps(value),
+                    value=_dumps(value),  # JSON null, not a tombstone: Tansu returns b"" for one
                     partition=shard,
                     key_serializer="raw",
                     value_serializer="raw",

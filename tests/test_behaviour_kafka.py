@@ -21,8 +21,14 @@ from guardstream.streams.worker_process import WorkerProcess
 from tests.conftest import json_values, read_topic
 
 pytestmark = pytest.mark.kafka
-EXACT = ("behaviour.repeated_attacks", "behaviour.repeated_attacks.session")
-MISROUTED = {"u-benign-03", "u-attacker"}  # published keyed by event id: must be re-keyed
+EXACT = (
+    "behaviour.repeated_attacks",
+    "behaviour.repeated_attacks.session",
+    "behaviour.retry_after_refusal",
+)
+# Published keyed by event id, so they must be re-keyed by user. Their events reach the by-user
+# topic in the order two workers forward them, not in event time: not compared exactly.
+MISROUTED = {"u-benign-03", "u-moves-on"}
 
 
 async def publish(settings: Settings, events: list[dict]) -> None:
@@ -59,10 +65,13 @@ def scores_until(
         assert all(w.running() for w in workers), "a worker died; see its log"
         return {json.loads(x.value)["event_id"] for x in records} >= expected
 
-    records = read_topic(settings, settings.topics.scores, done, timeout_s=150)
+    records = read_topic(settings, settings.topics.scores, done, timeout_s=240)
+    missing = expected - {json.loads(x.value)["event_id"] for x in records}
+    assert not missing, f"{len(missing)} events never scored, e.g. {sorted(missing)[:3]}"
     return {s["event_id"]: s for s in json_values(records)}  # a re-delivered event: latest wins
 
 
+@pytest.mark.timeout(600)
 def test_behaviour_alerts_survive_a_restart_and_a_second_worker(
     stack_env: dict[str, str], stack_settings: Settings, tmp_path: Path
 ) -> None:
@@ -73,6 +82,8 @@ def test_behaviour_alerts_survive_a_restart_and_a_second_worker(
     attacks_before = sum(e["user_id"] == "u-attacker" for e in before)
     assert 2 <= attacks_before < len([e for e in events if e["user_id"] == "u-attacker"])
 
+    # drift's own table is not under test here (and its changelog recovery is its own issue)
+    stack_env = {**stack_env, "GUARDSTREAM_DRIFT__ENABLED": "false"}
     asyncio.run(publish(stack_settings, before))
     with WorkerProcess(stack_env, log_path=tmp_path / "worker-1.log") as first:
         scores_until(stack_settings, {e["event_id"] for e in before}, [first])
@@ -91,11 +102,14 @@ def test_behaviour_alerts_survive_a_restart_and_a_second_worker(
 
     expected = offline(stack_settings, events)
     for event in events:  # per-user state recovered from the changelog: offline == online
+        if event["user_id"] in MISROUTED:
+            continue
         got = online[event["event_id"]]["scores"]
         for key in EXACT:
             assert got[key] == pytest.approx(expected[event["event_id"]][key]), (event, key)
-    first_after = next(e for e in after if e["user_id"] == "u-attacker")
-    assert online[first_after["event_id"]]["scores"]["behaviour.repeated_attacks"] > 0.25
+    first_after = next(e for e in after if e["user_id"] == "u-attacker")  # counts attacks seen
+    assert online[first_after["event_id"]]["scores"]["behaviour.repeated_attacks"] >= 0.5
+    assert {e["event_id"] for e in events if e["user_id"] in MISROUTED} <= set(online)
 
     opens: dict[str, int] = defaultdict(int)
     ids: dict[tuple[str, str, str], set[str]] = defaultdict(set)

@@ -106,16 +106,20 @@ def test_worker_follows_live_thresholds(
 
         before = control_count(settings)
         runner = CliRunner()
-        for args in (["nope", "0.5", "--reason", "x"], ["injection", "7", "--reason", "x"],
-                     ["injection", "0.5", "--reason", ""]):  # fmt: skip
+        for args in (
+            ["nope", "0.5", "--reason", "x"],
+            ["injection", "7", "--reason", "x"],
+            ["injection", "0.5", "--reason", ""],
+        ):
             result = runner.invoke(cli_app, ["thresholds", "set", *args], env=stack_env)
             assert result.exit_code == 2, result.output
             assert len(result.stderr.strip().splitlines()) == 1
             assert "nothing published" in result.stderr
         assert control_count(settings) == before
 
-        changed = run_cli("thresholds", "set", "injection", "0.0", "--reason", "live test",
-                          env=stack_env)  # fmt: skip
+        changed = run_cli(
+            "thresholds", "set", "injection", "0.0", "--reason", "live test", env=stack_env
+        )
         assert changed.returncode == 0, changed.stderr
         version = json.loads(changed.stdout)["version"]
         # Probe until the worker has the change, then every later event must be judged with it.

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 from google.rpc.status_pb2 import Status
-from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
@@ -35,6 +34,27 @@ from tests.otel_spans import (
 
 pytestmark = pytest.mark.kafka
 GARBAGE = b"\xff\xfe this is not an OTLP request"
+ZERO_ID_SPAN = {  # a GenAI span with an all-zero trace id: rejected, reported as partial success
+    "resourceSpans": [
+        {
+            "scopeSpans": [
+                {
+                    "spans": [
+                        {
+                            "traceId": "0" * 32,
+                            "spanId": "1" * 16,
+                            "name": "chat",
+                            "endTimeUnixNano": "1764000000000000000",
+                            "attributes": [
+                                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}
+                            ],
+                        }
+                    ]
+                }
+            ]
+        }
+    ]
+}
 
 
 class ReceiverProcess(ChildProcess):
@@ -125,7 +145,10 @@ def post(port: int, body: bytes, media: str) -> tuple[int, bytes]:
 
 
 def test_receiver_publishes_exported_spans(
-    stack_env: dict[str, str], stack_settings: Settings, tmp_path: Path
+    stack_env: dict[str, str],
+    stack_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spans = record_spans("travel-bot", mixed_batch)
     json_spans = record_spans("json-bot", chat_span_current)
@@ -134,9 +157,17 @@ def test_receiver_publishes_exported_spans(
         status, body = post(receiver.port, GARBAGE, "application/x-protobuf")
         assert status == 400
         assert "not an OTLP protobuf trace request" in Status.FromString(body).message
-        exporter = OTLPSpanExporter(
-            endpoint=f"http://127.0.0.1:{receiver.port}/v1/traces", compression=Compression.Gzip
-        )
+        status, body = post(receiver.port, b"{not json", "application/json")
+        assert status == 400 and "not OTLP/JSON" in json.loads(body)["message"]
+        assert post(receiver.port, b"spans", "text/plain")[0] == 415
+        status, body = post(receiver.port, json.dumps(ZERO_ID_SPAN).encode(), "application/json")
+        partial = json.loads(body)["partialSuccess"]
+        assert (status, partial["rejectedSpans"]) == (200, "1")
+        assert "invalid trace id" in partial["errorMessage"]
+        # the env-var-only path: the exporter appends /v1/traces to the endpoint itself
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{receiver.port}")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+        exporter = OTLPSpanExporter()
         assert exporter.export(spans) == SpanExportResult.SUCCESS
         exporter.shutdown()
         status, body = post(receiver.port, otlp_json(json_spans), "application/json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -16,10 +18,18 @@ from guardstream.streams.control import plan_change
 from tests.helpers import make_event
 
 
-def record(key: str, value: float | None, version: int, app: str | None = None,
-           enabled: bool = True) -> ThresholdRecord:  # fmt: skip
-    return ThresholdRecord(score_key=key, app_id=app, threshold=value, enabled=enabled,
-                           version=version, set_by="test", reason="test")  # fmt: skip
+def record(
+    key: str, value: float | None, version: int, app: str | None = None, enabled: bool = True
+) -> ThresholdRecord:
+    return ThresholdRecord(
+        score_key=key,
+        app_id=app,
+        threshold=value,
+        enabled=enabled,
+        version=version,
+        set_by="test",
+        reason="test",
+    )
 
 
 class Half(Detector):
@@ -62,18 +72,35 @@ def test_validation_names_the_problem() -> None:
     assert "within [0, 1]" in (threshold_problem("pii", 7, known) or "")
     assert "within [0, 1]" in (threshold_problem("pii", -0.1, known) or "")
     with pytest.raises(ThresholdError, match="reason must not be empty"):
-        plan_change([], known, "pii", app_id=None, threshold=0.5, enabled=True,
-                    set_by="me", reason="  ")  # fmt: skip
+        plan_change(
+            [], known, "pii", app_id=None, threshold=0.5, enabled=True, set_by="me", reason="  "
+        )
 
 
 def test_versions_count_per_key_and_enable_keeps_the_last_value() -> None:
     known = ["pii"]
     history = [record("pii", 0.3, 1), record("pii", 0.9, 1, app="x")]
-    change = plan_change(history, known, "pii", app_id=None, threshold=None, enabled=False,
-                         set_by="me", reason="noisy")  # fmt: skip
+    change = plan_change(
+        history,
+        known,
+        "pii",
+        app_id=None,
+        threshold=None,
+        enabled=False,
+        set_by="me",
+        reason="noisy",
+    )
     assert (change.version, change.threshold, change.enabled) == (2, 0.3, False)
-    again = plan_change([*history, change], known, "pii", app_id=None, threshold=None,
-                        enabled=True, set_by="me", reason="back")  # fmt: skip
+    again = plan_change(
+        [*history, change],
+        known,
+        "pii",
+        app_id=None,
+        threshold=None,
+        enabled=True,
+        set_by="me",
+        reason="back",
+    )
     assert (again.version, again.threshold, again.enabled) == (3, 0.3, True)
     assert again.key == "threshold/pii" and history[1].key == "threshold/pii/x"
 
@@ -103,3 +130,52 @@ def test_alert_carries_the_threshold_version() -> None:
     assert sources["injection"] == "manifest"
     configured = build_pipeline({"pii": DetectorConfig(threshold=0.8)}).threshold_state
     assert {e.score_key: e.source for e in configured.in_force()}["pii"] == "config"
+
+
+def test_control_overrides_alert_severity_and_suppression() -> None:
+    pipeline = build_pipeline({})
+    base = make_event("hi", "key AKIAIOSFODNN7EXAMPLE", index=1)
+    later = base.model_copy(
+        update={"event_id": "e-2", "timestamp": base.timestamp + timedelta(minutes=2)}
+    )
+    default = pipeline.run([base, later])
+    assert default[0].alerts[0].alert_id == default[1].alerts[0].alert_id  # one 30-min window
+    app = ThresholdRecord(
+        score_key="secrets",
+        app_id="app",
+        threshold=0.5,
+        version=1,
+        set_by="t",
+        reason="t",
+        severity="critical",
+        suppress_s=60,
+    )
+    pipeline.threshold_state.apply([app])
+    entry = pipeline.threshold_state.snapshot().resolve("secrets", "app")
+    assert entry is not None and (entry.severity, entry.suppress_s) == ("critical", 60)
+    verdicts = pipeline.run([base, later])
+    first, second = verdicts[0].alerts[0], verdicts[1].alerts[0]
+    assert first.severity == "critical" and first.alert_id != second.alert_id
+    with pytest.raises(ThresholdError, match="suppress_s"):
+        plan_change(
+            [],
+            ["secrets"],
+            "secrets",
+            app_id=None,
+            threshold=0.5,
+            enabled=True,
+            set_by="me",
+            reason="x",
+            alert_overrides={"suppress_s": 0},
+        )
+    kept = plan_change(
+        [app],
+        ["secrets"],
+        "secrets",
+        app_id="app",
+        threshold=None,
+        enabled=False,
+        set_by="me",
+        reason="x",
+    )
+    assert (kept.severity, kept.suppress_s) == ("critical", 60)

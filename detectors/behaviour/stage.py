@@ -32,10 +32,11 @@ class BehaviourStage:
             key = detector.key(obs)
             if key is None:
                 continue
-            score, state = detector.update(obs, store.get(detector.namespace, key))
-            if state is None:
-                store.delete(detector.namespace, key)
-            else:
+            before = store.get(detector.namespace, key)
+            score, state = detector.update(obs, before)
+            if state is not None:
                 store.put(detector.namespace, key, state)
+            elif before is not None:  # nothing left in the window: forget the key
+                store.delete(detector.namespace, key)
             results[detector.score_key] = score
         return results

@@ -21,11 +21,17 @@ from rich.progress import Progress
 
 from guardstream.detectors.behaviour.state import DictState
 from guardstream.detectors.pipeline import build_pipeline
-from guardstream.streams.commands.common import ConfigOption, console, read_jsonl, settings_from
+from guardstream.streams.commands.common import (
+    ConfigOption,
+    console,
+    read_jsonl_bytes,
+    settings_from,
+)
+from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.processing import RawMessage, process_batch
 
 
-def event_time_key(line: tuple[int, str]) -> tuple[datetime, int]:
+def event_time_key(line: tuple[int, bytes]) -> tuple[datetime, int]:
     """Sort key: the line's timestamp, then its number; unreadable lines sort first (they are
     rejected by the same decoder the worker uses)."""
     number, text = line
@@ -49,9 +55,10 @@ def score(
 ) -> None:
     """Score events offline, no broker: one {"event_id", "scores", "flags", ...} line each."""
     settings = settings_from(config)
-    pipeline = build_pipeline(settings.detectors, settings.alerts)
+    configure_evidence_key(settings)  # same key, same fingerprints as the worker
+    pipeline = build_pipeline(settings.detectors, settings.alerts, settings.limits.max_text_chars)
     state = DictState()
-    lines = sorted(read_jsonl(file), key=event_time_key)
+    lines = sorted(read_jsonl_bytes(file), key=event_time_key)
     size = settings.worker.batch_size
     scored = rejected = 0
     started = time.perf_counter()
@@ -64,7 +71,7 @@ def score(
         task = progress.add_task("scoring", total=len(lines))
         for start in range(0, len(lines), size):
             chunk = lines[start : start + size]
-            messages = [RawMessage(text.encode(), str(file), 0, n) for n, text in chunk]
+            messages = [RawMessage(raw, str(file), 0, n) for n, raw in chunk]
             output = process_batch(messages, pipeline, settings.worker.max_event_bytes, state)
             for record in output.scores:
                 sink.write(record.model_dump_json() + "\n")

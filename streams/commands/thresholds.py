@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -29,6 +30,7 @@ thresholds_app = typer.Typer(
 )
 
 T = TypeVar("T")
+SeverityChoice = StrEnum("SeverityChoice", {s: s for s in ("low", "medium", "high", "critical")})
 ScoreKey = Annotated[str, typer.Argument(help="Score key as in score records, e.g. injection.")]
 AppOption = Annotated[str | None, typer.Option("--app", help="Only this app id (else global).")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why; kept in the history.")]
@@ -62,13 +64,16 @@ def print_in_force(entries: list[InForce], app_id: str | None, as_json: bool) ->
         print(json.dumps([asdict(e) for e in entries], default=str))
         return
     table = Table(title=f"thresholds in force{f' for app {app_id}' if app_id else ''}")
-    for column in ("score key", "value", "source", "version", "set_by", "at", "reason"):
+    for column in ("score key", "value", "source", "version", "set_by", "at", "reason", "alerts"):
         table.add_column(column)
     for e in entries:
         value = f"{e.threshold:.4g}" if e.threshold is not None else "[red]disabled[/red]"
         source = e.source + (f" (app {e.app_id})" if e.app_id else "")
-        table.add_row(e.score_key, value, source, str(e.version), e.set_by or "", _when(e.at),
-                      e.reason or "")  # fmt: skip
+        alerts = " ".join(
+            part for part in (e.severity, f"{e.suppress_s:g}s" if e.suppress_s else None) if part
+        )
+        row = (e.score_key, value, source, str(e.version), e.set_by or "", _when(e.at))
+        table.add_row(*row, e.reason or "", alerts)
     out.print(table)
 
 
@@ -93,6 +98,12 @@ def set_threshold(
     reason: ReasonOption,
     app_id: AppOption = None,
     set_by: SetByOption = None,
+    severity: Annotated[
+        SeverityChoice | None, typer.Option(help="Also override this key's alert severity.")
+    ] = None,
+    suppress_s: Annotated[
+        float | None, typer.Option("--suppress-s", help="Also override its alert suppression (s).")
+    ] = None,
     config: ConfigOption = None,
     bootstrap: BootstrapOption = None,
 ) -> None:
@@ -100,7 +111,15 @@ def set_threshold(
     record = run_admin(
         config,
         bootstrap,
-        lambda admin: admin.set(score_key, value, reason=reason, app_id=app_id, set_by=set_by),
+        lambda admin: admin.set(
+            score_key,
+            value,
+            reason=reason,
+            app_id=app_id,
+            set_by=set_by,
+            severity=severity.value if severity else None,
+            suppress_s=suppress_s,
+        ),
     )
     print_record(record)
 
@@ -157,8 +176,15 @@ def history(
         table.add_column(column)
     for r in records:
         value = f"{r.threshold:.4g}" if r.threshold is not None else "-"
-        table.add_row(str(r.version), r.app_id or "(global)", value, str(r.enabled), r.set_by,
-                      _when(r.at), r.reason)  # fmt: skip
+        table.add_row(
+            str(r.version),
+            r.app_id or "(global)",
+            value,
+            str(r.enabled),
+            r.set_by,
+            _when(r.at),
+            r.reason,
+        )
     out.print(table)
 
 
