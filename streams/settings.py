@@ -135,6 +135,10 @@ class Settings(Strict):
             self.worker.batch_window_s if "batch_window_s" in explicit else None,
         )
 
+    def kafka_client_options(self) -> dict[str, Any]:
+        """`bootstrap_servers` plus the [security] options, for any aiokafka client."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.security.aiokafka_options()}
+
     @property
     def bootstrap_servers(self) -> str:
         """The `host:port,...` form aiokafka takes."""
