@@ -62,7 +62,7 @@ def create_app(
     events = app.topic(topics.events, value_type=bytes, partitions=topics.partitions, acks=False)
     loop_ = batch_loop(app, settings, pipeline, max_request)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
-    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit, metrics)  # [ingest.otlp]
     add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
     if metrics is not None:
         instrument(metrics, app, pipeline, loop_, topics.events)
