@@ -143,6 +143,10 @@ class Settings(Strict):
             self.worker.batch_window_s if "batch_window_s" in explicit else None,
         )
 
+    def kafka_client_options(self) -> dict[str, Any]:
+        """`bootstrap_servers` plus the [security] options, for any aiokafka client."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.security.aiokafka_options()}
+
     @property
     def rekey_topic(self) -> str | None:
         """Where events keyed by something other than their user id are re-keyed to."""
