@@ -323,10 +323,36 @@ class Feedback(BaseModel):
         return self.event_id or self.alert_id or ""
 
 
+DRIFT_REFERENCE_PREFIX = "drift-reference/"
+
+
+class DriftReferenceRecord(BaseModel):
+    """"Set the drift reference now" on `guardstream.control`, key
+    `drift-reference/<app_id>[/<model>]`: windows of that app (one model, or all) restart, and
+    the next `drift.reference_events` events at or after `at` become the reference."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    app_id: str = Field(min_length=1, max_length=ID_MAX)
+    model: str | None = Field(default=None, description="None: every model of the app")
+    at: datetime = Field(description="event time from which the new reference is collected")
+    set_by: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @property
+    def key(self) -> str:
+        return DRIFT_REFERENCE_PREFIX + self.app_id + (f"/{self.model}" if self.model else "")
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     "LLMEvent": LLMEvent,
     "ScoreRecord": ScoreRecord,
     "Alert": Alert,
     "ThresholdRecord": ThresholdRecord,
     "Feedback": Feedback,
+    "DriftReferenceRecord": DriftReferenceRecord,
 }

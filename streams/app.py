@@ -18,6 +18,7 @@ from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, scor
 from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.drift_worker import add_drift
 from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
@@ -60,6 +61,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     loop_ = batch_loop(app, settings, pipeline, max_request)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
     add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:

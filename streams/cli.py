@@ -8,10 +8,12 @@ import typer
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
+from guardstream.streams.commands.bench_drift import bench_drift
 from guardstream.streams.commands.bench_pipeline import bench_pipeline
 from guardstream.streams.commands.bench_thresholds import bench_thresholds
 from guardstream.streams.commands.broker import broker
 from guardstream.streams.commands.demo import demo
+from guardstream.streams.commands.drift import drift_app
 from guardstream.streams.commands.fit import fit
 from guardstream.streams.commands.label import label
 from guardstream.streams.commands.otlp_receiver import otlp_receiver
@@ -32,11 +34,13 @@ app = typer.Typer(
 for command in (broker, worker, publish, tail, score, schema, demo, train, label):
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
+bench_app.command("drift")(bench_drift)
 bench_app.command("pipeline")(bench_pipeline)
 bench_app.command("thresholds")(bench_thresholds)
 app.add_typer(bench_app, name="bench")
 thresholds_app.command()(fit)
 app.add_typer(thresholds_app, name="thresholds")
+app.add_typer(drift_app, name="drift")
 
 
 def main() -> None:

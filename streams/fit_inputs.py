@@ -92,12 +92,14 @@ async def dead_letter(settings: Settings, letters: list[DeadLetter]) -> None:
         await producer.stop()
 
 
-def load_offline(scores: Path, labels: Path) -> FitInputs:
-    """Score records (`guardstream score` output) and feedback lines from files."""
+def load_offline(scores: Path, labels: Path, alerts: Path | None = None) -> FitInputs:
+    """Score records (`guardstream score` output), feedback lines and optionally alerts."""
     inputs = FitInputs(records=_json_objects([line.encode() for _, line in read_jsonl(scores)]))
+    if alerts is not None:
+        inputs.alerts = alert_refs(_json_objects([line.encode() for _, line in read_jsonl(alerts)]))
     for number, line in read_jsonl(labels):
         try:
             inputs.feedback.append(parse_feedback(line))
         except FeedbackError as exc:
             inputs.rejected.append(f"{labels}:{number}: {exc.reason}")
-    return inputs  # alert labels need the alerts topic: the join reports them as skipped
+    return inputs  # alert labels without --alerts: the join reports them as skipped

@@ -45,6 +45,8 @@ class TopicSettings(Strict):
     dlq: str = "llm.events.dlq"
     control: str = "guardstream.control"
     feedback: str = "llm.feedback"
+    drift_rows: str = "guardstream.drift.rows"  # score metrics keyed by app_id (drift windows)
+    drift_status: str = "guardstream.drift.status"  # latest drift verdicts per app/model
     partitions: int = Field(default=4, ge=1, le=10_000)
     replication_factor: int = Field(default=1, ge=1, le=16)
 

@@ -169,3 +169,35 @@ def test_offline_fit_cli_reports_and_plots(tmp_path: Path) -> None:
         ["thresholds", "fit", "injection", "--min-recall", "0.8", "--target-fpr", "0.1", *dumps],
     )
     assert both.exit_code == 2 and "exactly one of" in both.stderr
+
+
+def test_offline_fit_maps_an_alert_label_to_its_events(tmp_path: Path) -> None:
+    scores, labels, alerts = (tmp_path / n for n in ("s.jsonl", "l.jsonl", "a.jsonl"))
+    high = [f"h{i}" for i in range(35)]
+    rows = [{"event_id": e, "scores": {"injection": 0.9}, "flags": []} for e in high]
+    rows += [
+        {"event_id": f"b{i}", "scores": {"injection": i / 100}, "flags": []} for i in range(35)
+    ]
+    scores.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    feedback = [{"alert_id": "al", "label": "true_positive", "labeler": "t"}]
+    feedback += [{"event_id": f"b{i}", "label": "benign", "labeler": "t"} for i in range(35)]
+    labels.write_text("".join(json.dumps(f) + "\n" for f in feedback))
+    alerts.write_text(json.dumps({"alert_id": "al", "detector": "injection", "event_ids": high}))
+    args = [
+        "thresholds",
+        "fit",
+        "injection",
+        "--target-precision",
+        "1.0",
+        "--json",
+        "--scores",
+        str(scores),
+        "--labels",
+        str(labels),
+    ]
+    result = CliRunner().invoke(cli_app, [*args, "--alerts", str(alerts)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["positives"], report["negatives"], report["threshold"]) == (35, 35, 0.9)
+    without = CliRunner().invoke(cli_app, args)
+    assert without.exit_code == 2 and "30 more abusive (have 0)" in without.stderr

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from river import drift
 
-ADWIN_DELTA = 1e-5
+ADWIN_DELTA = 0.002
 PH_THRESHOLD = 60.0
 PH_DELTA = 0.1
 PH_MIN_INSTANCES = 30

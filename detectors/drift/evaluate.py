@@ -135,7 +135,7 @@ class Reference:
         if kind == "continuous":
             return ks_statistic(self.sorted[metric], np.asarray(current, dtype=np.float64))
         if kind == "embedding":
-            return self.kernels[metric].statistic(np.asarray(current))
+            return self.kernels[metric].statistic(current)
         return cramers_v(*_lump(self.counters[metric], Counter(current)))
 
     def test(self, metric: str, current: Sequence[Any]) -> TestResult:
@@ -145,7 +145,7 @@ class Reference:
         if kind == "continuous":
             return continuous_test(self.sorted[metric], current)
         if kind == "embedding":
-            return self.kernels[metric].compare(np.asarray(current), MMD_PERMUTATIONS)
+            return self.kernels[metric].compare(current, MMD_PERMUTATIONS)
         return categorical(*_lump(self.counters[metric], Counter(current)))
 
 

@@ -39,11 +39,11 @@ def language_of(text: str, prefix_chars: int = LANGUAGE_PREFIX_CHARS) -> str | N
     head = text[:prefix_chars].strip()
     if len(head) < MIN_LANGUAGE_CHARS:
         return None
-    return _classify(head)
+    return classify_cached(head)
 
 
 @lru_cache(maxsize=LANGUAGE_CACHE)
-def _classify(head: str) -> str:
+def classify_cached(head: str) -> str:
     return str(_identifier().classify(head)[0])
 
 

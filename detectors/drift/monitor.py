@@ -253,7 +253,7 @@ class DriftMonitor:
             values = values_of(metric, block)
             if metric == "language":
                 values = [float(v == state.top_language_) for v in values]
-            if values and detector.update(float(np.mean(values))):
+            if values and detector.update(sum(values) / len(values)):
                 fired.append((metric, detector.kind))
         return fired
 

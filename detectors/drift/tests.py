@@ -16,7 +16,7 @@ from scipy import stats
 
 PSI_BINS = 10
 PSI_FLOOR = 1e-4
-MMD_MAX_ROWS = 200
+MMD_MAX_ROWS = 128
 MMD_PERMUTATIONS = 100
 
 
@@ -137,21 +137,23 @@ class RbfMmd:
         self.gamma_ = 1.0 / (float(np.median(upper)) if len(upper) and np.median(upper) else 1.0)
         self.ref_block_ = float(np.exp(-self.gamma_ * d2).mean())
 
-    def _subsample(self, rows: np.ndarray) -> np.ndarray:
-        """Evenly spaced rows: deterministic, so a restored worker computes the same value."""
-        if len(rows) <= self.max_rows:
-            return rows
-        return rows[np.linspace(0, len(rows) - 1, self.max_rows).astype(int)]
+    def _subsample(self, rows: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Evenly spaced rows: deterministic, so a restored worker computes the same value.
+        Picked before converting, so only the kept rows are copied into an array."""
+        if len(rows) > self.max_rows:
+            step = (len(rows) - 1) / (self.max_rows - 1)
+            rows = [rows[round(i * step)] for i in range(self.max_rows)]
+        return np.asarray(rows, dtype=np.float64)
 
-    def statistic(self, current: np.ndarray) -> float:
-        cur = self._subsample(np.asarray(current, dtype=np.float64))
+    def statistic(self, current: Sequence[Any] | np.ndarray) -> float:
+        cur = self._subsample(current)
         cross = np.exp(-self.gamma_ * _sq_dists(self.reference_, cur)).mean()
         own = np.exp(-self.gamma_ * _sq_dists(cur, cur)).mean()
         return float(self.ref_block_ + own - 2 * cross)
 
-    def compare(self, current: np.ndarray, permutations: int = 0) -> TestResult:
+    def compare(self, current: Sequence[Any] | np.ndarray, permutations: int = 0) -> TestResult:
         """Effect size = MMD²; p-value by permuting window labels (1.0 when not computed)."""
-        cur = self._subsample(np.asarray(current, dtype=np.float64))
+        cur = self._subsample(current)
         observed = self.statistic(cur)
         p_value = 1.0
         if permutations:

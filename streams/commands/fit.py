@@ -64,7 +64,7 @@ def run_fit(
     target: Target,
     goal: float,
     app_id: str | None,
-    dumps: tuple[Path, Path] | None,
+    dumps: tuple[Path, Path, Path | None] | None,
 ) -> tuple[FitResult, FitInputs, Labelled, Pipeline]:
     """Validate, load, join and fit; raises GuardstreamError (refusals included)."""
     pipeline = build_pipeline(settings.detectors)
@@ -112,6 +112,12 @@ def fit(
         Path | None,
         typer.Option("--labels", exists=True, dir_okay=False, help="Offline: feedback lines."),
     ] = None,
+    alerts: Annotated[
+        Path | None,
+        typer.Option(
+            "--alerts", exists=True, dir_okay=False, help="Offline: alerts, for alert labels."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False,
     config: ConfigOption = None,
     bootstrap: BootstrapOption = None,
@@ -122,7 +128,9 @@ def fit(
         if (scores is None) != (labels is None):
             raise ThresholdError("offline fit needs both --scores and --labels")
         settings = settings_from(config, bootstrap)
-        dumps = (scores, labels) if scores and labels else None
+        if alerts is not None and scores is None:
+            raise ThresholdError("--alerts is for offline fits, with --scores and --labels")
+        dumps = (scores, labels, alerts) if scores and labels else None
         result, inputs, joined, pipeline = run_fit(settings, score_key, target, goal, app_id, dumps)
         if plot is not None:
             plot_pr(joined, result, plot)
