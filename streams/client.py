@@ -60,7 +60,7 @@ class EventPublisher(_KafkaClient):
     def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
         self.topic = settings.topics.events
         self._client = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
+            **settings.kafka_client_options(),
             linger_ms=linger_ms,
             acks="all",
             # an event as large as the worker accepts must also be publishable
@@ -97,7 +97,7 @@ class TopicReader(_KafkaClient):
     def __init__(self, settings: Settings, topic: str, from_beginning: bool = True) -> None:
         self._client = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=settings.bootstrap_servers,
+            **settings.kafka_client_options(),
             group_id=None,
             auto_offset_reset="earliest" if from_beginning else "latest",
             enable_auto_commit=False,
@@ -152,7 +152,7 @@ class ThresholdAdmin(_KafkaClient):
         self.settings = settings
         self._pipeline = pipeline
         self._keys: list[str] | None = None
-        self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        self._client = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
 
     async def __aenter__(self) -> Self:
         await ensure_topics(self.settings)  # `set` may come before any worker created them
@@ -250,7 +250,7 @@ class FeedbackPublisher(_KafkaClient):
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topics.feedback
-        self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        self._client = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
 
     async def publish(self, feedback: Feedback | dict[str, Any]) -> Feedback:
         """Validate (raises pydantic.ValidationError) and send one label, keyed by its subject."""

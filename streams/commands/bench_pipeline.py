@@ -40,9 +40,10 @@ from guardstream.streams.worker_process import WorkerProcess, worker_env
 out = Console()
 
 
-def phase_env(bootstrap: str, prefix: str, data: Path) -> dict[str, str]:
+def phase_env(bootstrap: str, prefix: str, data: Path, drift: bool = True) -> dict[str, str]:
     """A worker on its own topics and group, with the product's batching defaults."""
     env = worker_env(bootstrap, data / prefix, group_id=f"{prefix}-group")
+    env["GUARDSTREAM_DRIFT__ENABLED"] = "true" if drift else "false"
     for key in ("events", "scores", "alerts", "dlq", "control", "feedback"):
         env[f"GUARDSTREAM_TOPICS__{key.upper()}"] = f"{prefix}.{key}"
     return env
@@ -82,13 +83,14 @@ def detectors_rate(messages: list[bytes]) -> float:
 
 
 def pipeline_bench(
-    bootstrap: str | None, events: int, latency_s: float, logs: Path
+    bootstrap: str | None, events: int, latency_s: float, logs: Path, drift: bool = True
 ) -> dict[str, Any]:
     messages = bench_messages(events)
     figures: dict[str, Any] = {
         "events": events,
         "cpus": os.cpu_count(),
         "load_before": os.getloadavg()[0],
+        "drift": drift,
     }
     out.print(f"{events} events of the bench mix, {os.cpu_count()} CPUs; logs in {logs}")
     figures["detectors_per_cpu_s"] = detectors_rate(messages)
@@ -97,7 +99,7 @@ def pipeline_bench(
         if bootstrap is None:
             bootstrap = stack.enter_context(EmbeddedBroker(log_path=logs / "broker.log")).bootstrap
         run = f"bench{uuid.uuid4().hex[:6]}"
-        envs = {p: phase_env(bootstrap, f"{run}{p}", logs) for p in ("b", "c")}
+        envs = {p: phase_env(bootstrap, f"{run}{p}", logs, drift) for p in ("b", "c")}
         settings = {p: load_settings(env=e) for p, e in envs.items()}
         raw = load_settings(env=phase_env(bootstrap, f"{run}a", logs))
         for s in (raw, *settings.values()):
@@ -169,7 +171,8 @@ def report(f: dict[str, Any]) -> None:
     out.print(table)
     out.print(
         f"load average (1 min) before/after: {f['load_before']:.2f} / {f['load_after']:.2f} "
-        f"on {f['cpus']} CPUs; figures are noisy on a shared machine"
+        f"on {f['cpus']} CPUs, drift agents {'on' if f['drift'] else 'off'}; "
+        "figures are noisy on a shared machine"
     )
 
 
@@ -185,12 +188,15 @@ def bench_pipeline(
     logs: Annotated[
         Path | None, typer.Option(help="Keep broker and worker logs here (else a temp dir).")
     ] = None,
+    drift: Annotated[
+        bool, typer.Option(help="Run the workers' drift agents (the product default).")
+    ] = True,
 ) -> None:
     """Worker throughput and latency against raw Kafka and the models, measured in one run."""
     with tempfile.TemporaryDirectory(prefix="guardstream-bench-") as tmp:
         where = logs or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        figures = pipeline_bench(bootstrap, events, latency_s, where)
+        figures = pipeline_bench(bootstrap, events, latency_s, where, drift)
     report(figures)
     if json_out is not None:
         json_out.write_text(json.dumps(figures, indent=2) + "\n")
