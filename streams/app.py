@@ -27,6 +27,7 @@ from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import RawMessage, process_batch
 from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
+from guardstream.streams.watchdog import ScoringProcess, WatchdogScorer
 
 
 def create_app(
@@ -95,9 +96,15 @@ def batch_loop(
     producer = OutputProducer(settings, max_request)
     app.add_dependency(producer)  # started before the agents, stopped after them
 
-    async def score(messages: list[RawMessage]) -> Scored:
+    async def score_in_thread(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(scoring_thread, in_thread, messages)
+
+    limits = settings.limits
+    score = score_in_thread
+    if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
+        child = ScoringProcess(pipeline, max_bytes, outputs)
+        score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)

@@ -29,6 +29,7 @@ from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
 from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
+from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.settings import Settings
 
 
@@ -59,7 +60,13 @@ class EventPublisher(_KafkaClient):
     def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
         self.topic = settings.topics.events
         self._client = AIOKafkaProducer(
-            **settings.kafka_client_options(), linger_ms=linger_ms, acks="all"
+            **settings.kafka_client_options(),
+            linger_ms=linger_ms,
+            acks="all",
+            # an event as large as the worker accepts must also be publishable
+            max_request_size=producer_max_request_bytes(
+                settings.limits, settings.worker.max_event_bytes
+            ),
         )
 
     async def publish(self, event: LLMEvent | dict[str, Any]) -> None:
