@@ -29,6 +29,7 @@ from guardstream.streams.processing import RawMessage, process_batch
 from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
 from guardstream.streams.state import BehaviourTables, attach_state
+from guardstream.streams.watchdog import ScoringProcess, WatchdogScorer
 
 
 def create_app(
@@ -114,12 +115,19 @@ def batch_loop(
     producer = OutputProducer(settings, max_request)
     app.add_dependency(producer)  # started before the agents, stopped after them
 
-    async def score(messages: list[RawMessage]) -> Scored:
+    async def score_in_thread(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
         scored = await loop.run_in_executor(scoring_thread, in_thread, messages)
         if store is not None:
             await store.flush()  # state changelogs acked before the batch's outputs go out
         return scored
+
+    limits = settings.limits
+    score = score_in_thread
+    if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
+        # Behaviour state lives in this process's tables: the child scores per event only.
+        child = ScoringProcess(pipeline, max_bytes, outputs)
+        score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)
