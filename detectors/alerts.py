@@ -149,6 +149,44 @@ class Alerter:
                 state.put(NAMESPACE, key, record)
         return self._alert(flag, record)
 
+    def fold(self, alert: Alert, state: StateStore | None) -> Alert:
+        """Suppression for an alert raised without state (by a scoring process): the same
+        record as `raise_flag` with a store would have produced. Per-event alerts fold per
+        (detector, user)."""
+        if state is None:
+            return alert
+        per_event = alert.scope == "event"
+        scope, scope_id = (
+            ("user", alert.user_id or "") if per_event else (alert.scope, alert.scope_id)
+        )
+        key = "\x1f".join((alert.detector, scope, alert.app_id, scope_id))
+        at = epoch(alert.last_seen or alert.window_end)
+        record = state.get(NAMESPACE, key)
+        if record is None or record["id"] != alert.alert_id:
+            record = {"id": alert.alert_id, "n": 0, "f": at, "l": at, "e": [], "c": 0, "t": None}
+        trigger = alert.event_ids[-1] if per_event and alert.event_ids else None
+        if trigger is None or trigger != record["t"]:
+            record["n"] += 1
+            record["f"], record["l"] = min(record["f"], at), max(record["l"], at)
+            ids = [i for i in alert.event_ids if i not in record["e"]]
+            record["e"] = (record["e"] + ids)[: self.policy.max_event_ids]
+            record["c"] = max(record["c"] + len(ids), alert.event_count or 0)
+            record["t"] = trigger
+            state.put(NAMESPACE, key, record)
+        event_ids = list(record["e"])
+        return alert.model_copy(
+            update={
+                "status": "open" if record["n"] <= 1 else "update",
+                "occurrences": record["n"],
+                "first_seen": from_epoch(record["f"]),
+                "last_seen": from_epoch(record["l"]),
+                "event_ids": event_ids,
+                "event_count": max(record["c"], len(event_ids)),
+                "window_start": from_epoch(record["f"]) if per_event else alert.window_start,
+                "window_end": from_epoch(record["l"]) if per_event else alert.window_end,
+            }
+        )
+
     def _alert(self, flag: Flag, record: dict) -> Alert:
         event_ids = list(record["e"]) or list(flag.event_ids)[: self.policy.max_event_ids]
         return Alert(

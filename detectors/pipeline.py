@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from guardstream.contracts import Alert, EventMetrics, Evidence, LLMEvent, ScoreRecord, Severity
+from guardstream.contracts import Alert, EventMetrics, LLMEvent, ScoreRecord, Severity
 from guardstream.detectors.alerts import Alerter, AlertPolicy, Flag, SeverityBand
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import DEFAULT_MAX_TEXT_CHARS, EventBatch
 from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
-from guardstream.detectors.behaviour.base import BehaviourDetector, BehaviourScore, Observation
+from guardstream.detectors.behaviour.base import BehaviourDetector, EventFacts
+from guardstream.detectors.behaviour.judge import judge
 from guardstream.detectors.behaviour.stage import BehaviourStage
 from guardstream.detectors.behaviour.state import StateStore
-from guardstream.detectors.behaviour.windows import epoch
 from guardstream.detectors.config import AlertConfig, DetectorConfig
 from guardstream.detectors.drift.metrics import batch_metrics
 from guardstream.detectors.registry import available_detectors, detector_class
@@ -44,6 +44,7 @@ class Verdict:
     record: ScoreRecord | None
     alerts: list[Alert] = field(default_factory=list)
     error: str | None = None
+    facts: EventFacts | None = None  # what the stateful half (behaviour, suppression) needs
 
 
 def failure_summary(exc: BaseException) -> str:
@@ -115,25 +116,42 @@ class Pipeline:
     ) -> list[Verdict]:
         """Score a batch; if a detector fails, score event by event so only the culprit fails.
 
-        `shards` (the Kafka partition of each event) tell the state store where keys live."""
+        With `state`, the stateful half runs too (behaviour scores, alert suppression;
+        `detectors/behaviour/judge.py`); `shards` (each event's Kafka partition) say where
+        its keys live."""
+        verdicts = self.score(events)
+        if state is not None:
+            kept = [i for i, v in enumerate(verdicts) if v.record and v.facts]
+            scored = [verdicts[i] for i in kept]
+            alerts = judge(
+                self,
+                [v.record for v in scored],  # type: ignore[misc]
+                [v.facts for v in scored],  # type: ignore[misc]
+                [v.alerts for v in scored],
+                [shards[i] if shards else 0 for i in kept],
+                state,
+            )
+            for verdict, folded in zip(scored, alerts, strict=True):
+                verdict.alerts = folded
+        return verdicts
+
+    def score(self, events: Sequence[LLMEvent]) -> list[Verdict]:
+        """The stateless half: per-event scores, flags and (unsuppressed) alerts."""
         if not events:
             return []
         try:
-            return self._run_batch(events, state, shards)
+            return self._run_batch(events)
         except Exception as exc:  # a detector bug must cost one event, not the whole batch
             log.error(
                 "batch of %d failed (%s); isolating the failing events",
                 len(events),
                 failure_summary(exc),
             )
-        return [
-            self._run_one(event, state, shards[i] if shards else 0)
-            for i, event in enumerate(events)
-        ]
+        return [self._run_one(event) for event in events]
 
-    def _run_one(self, event: LLMEvent, state: StateStore | None, shard: int) -> Verdict:
+    def _run_one(self, event: LLMEvent) -> Verdict:
         try:
-            return self._run_batch([event], state, [shard])[0]
+            return self._run_batch([event])[0]
         except Exception as exc:
             return Verdict(event=event, record=None, error=failure_summary(exc))
 
@@ -142,12 +160,7 @@ class Pipeline:
         """The flag rule, in one place: a score key is flagged when score >= its threshold."""
         return [k for k, s in scores.items() if k in thresholds and s >= thresholds[k]]
 
-    def _run_batch(
-        self,
-        events: Sequence[LLMEvent],
-        state: StateStore | None,
-        shards: Sequence[int] | None,
-    ) -> list[Verdict]:
+    def _run_batch(self, events: Sequence[LLMEvent]) -> list[Verdict]:
         batch = EventBatch(events, max_chars=self.max_text_chars)
         results = []
         for d in self.detectors:
@@ -161,24 +174,18 @@ class Pipeline:
             for _, result in results
             for key, values in result.scores.items()
         }
-        embeddings = None
-        if state is not None and self.behaviour.needs_embedding:
-            embeddings = batch.user_embeddings
+        embeddings = batch.user_embeddings if self.behaviour.needs_embedding else None
         metrics = batch_metrics(batch, columns) if self.metrics else [None] * len(events)
         # Thresholds are read after scoring, so a change that arrived meanwhile already counts.
         snapshot = self.threshold_state.snapshot()
-        verdicts: list[Verdict | None] = [None] * len(events)
-        # Event-time order, so state and suppression see a file replay as the stream saw it.
-        for index in sorted(range(len(events)), key=lambda i: (events[i].timestamp, i)):
-            if state is not None:
-                state.shard = shards[index] if shards else 0
-            embedding = embeddings[index] if embeddings is not None else None
-            event = events[index]
+        verdicts = []
+        for index, event in enumerate(events):
             judgement = snapshot.for_app(event.app_id)
-            verdicts[index] = self._verdict(
-                index, event, results, columns, judgement, state, embedding, metrics[index]
-            )
-        return [v for v in verdicts if v is not None]
+            verdict = self._verdict(index, event, results, columns, judgement, metrics[index])
+            embedding = embeddings[index] if embeddings is not None else None
+            verdict.facts = EventFacts.of(event, embedding)
+            verdicts.append(verdict)
+        return verdicts
 
     def score_keys(self) -> list[str]:
         """Every score key the enabled detectors emit (scores one probe event)."""
@@ -186,7 +193,7 @@ class Pipeline:
             event_id="probe", timestamp=datetime.now(UTC), app_id="probe", user_id="probe",
             prompt="hello", response="hello",
         )  # fmt: skip
-        keys = set(self._run_batch([probe], None, None)[0].record.scores)  # type: ignore[union-attr]
+        keys = set(self._run_batch([probe])[0].record.scores)  # type: ignore[union-attr]
         return sorted(keys | {b.score_key for b in self.behaviour.detectors})
 
     def _verdict(
@@ -196,22 +203,11 @@ class Pipeline:
         results: list[tuple[Detector, DetectorResult]],
         columns: dict[str, list[float]],
         judgement: Judgement,
-        state: StateStore | None,
-        embedding: np.ndarray | None,
         metrics: EventMetrics | None = None,
     ) -> Verdict:
         scores = {key: values[index] for key, values in columns.items()}
         thresholds, versions = judgement.thresholds, judgement.versions
         flags = self.flags(scores, thresholds)
-        behaviour: dict[str, BehaviourScore] = {}
-        if state is not None and self.behaviour.detectors:
-            observation = Observation(
-                event, epoch(event.timestamp), scores, frozenset(flags), embedding
-            )
-            behaviour = self.behaviour.observe(observation, state)
-            own = {key: result.score for key, result in behaviour.items()}
-            scores |= own
-            flags += self.flags(own, thresholds)
         record = ScoreRecord(
             event_id=event.event_id,
             scores=scores,
@@ -232,15 +228,7 @@ class Pipeline:
             if detector.name in self.alerting
             and any(detector_of(flag) == detector.name for flag in flags)
         ]
-        alert_flags += [
-            self._behaviour_flag(event, detector, behaviour[detector.score_key], judgement)
-            for detector in self.behaviour.detectors
-            if detector.score_key in behaviour
-            and detector.score_key in self.alerting
-            and detector.score_key in flags
-            and behaviour[detector.score_key].contributed
-        ]
-        alerts = [self.alerter.raise_flag(flag, state) for flag in alert_flags]
+        alerts = [self.alerter.raise_flag(flag) for flag in alert_flags]
         return Verdict(event=event, record=record, alerts=alerts)
 
     def _event_flag(
@@ -281,43 +269,6 @@ class Pipeline:
             trigger_id=event.event_id,
             severity_override=judgement.severities.get(key, judgement.severities.get(name)),
             suppress_s=judgement.suppress_s.get(key, judgement.suppress_s.get(name)),
-        )
-
-    def _behaviour_flag(
-        self,
-        event: LLMEvent,
-        detector: BehaviourDetector,
-        result: BehaviourScore,
-        judgement: Judgement,
-    ) -> Flag:
-        key = detector.score_key
-        thresholds = judgement.thresholds
-        versions = judgement.versions
-        detail = " ".join(f"{k}={v:g}" for k, v in sorted(result.detail.items()))
-        return Flag(
-            detector=detector.name,
-            detector_version=detector.version,
-            category=detector.category,
-            score=result.score,
-            threshold=thresholds[key],
-            scope=detector.scope,
-            scope_id=result.scope_id,
-            app_id=event.app_id,
-            at=event.timestamp,
-            user_id=event.user_id,
-            session_id=event.session_id,
-            event_ids=result.event_ids,
-            event_count=result.event_count,
-            window_start=result.window_start,
-            window_end=result.window_end,
-            evidence=[Evidence(kind=detector.name, field="prompt", detail=detail)],
-            scores={key: result.score},
-            thresholds={key: thresholds[key]},
-            threshold_versions={key: versions[key]} if key in versions else {},
-            severity=self.severities[key],
-            trigger_id=event.event_id,
-            severity_override=judgement.severities.get(key),
-            suppress_s=judgement.suppress_s.get(key),
         )
 
 

@@ -107,27 +107,21 @@ def batch_loop(
     scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-score")
     max_bytes = settings.worker.max_event_bytes
     outputs = (topics.scores, topics.alerts, topics.dlq)
-    store = state.store if state else None
-    rekey = state.rekey_topic if state else None
-    in_thread = score_and_encode(
-        lambda m: process_batch(m, pipeline, max_bytes, store, rekey), outputs
-    )
+    in_thread = score_and_encode(lambda m: process_batch(m, pipeline, max_bytes), outputs)
     producer = OutputProducer(settings, max_request)
     app.add_dependency(producer)  # started before the agents, stopped after them
 
     async def score_in_thread(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
-        scored = await loop.run_in_executor(scoring_thread, in_thread, messages)
-        if store is not None:
-            await store.flush()  # state changelogs acked before the batch's outputs go out
-        return scored
+        return await loop.run_in_executor(scoring_thread, in_thread, messages)
 
     limits = settings.limits
     score = score_in_thread
     if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
-        # Behaviour state lives in this process's tables: the child scores per event only.
         child = ScoringProcess(pipeline, max_bytes, outputs)
         score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
+    if state is not None:  # behaviour + suppression here, next to the tables (streams/state.py)
+        score = state.stateful(score, pipeline, outputs)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)

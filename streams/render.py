@@ -21,10 +21,24 @@ def render_alert(alert: dict[str, Any]) -> Text:
     text.append(f"{alert['category']:<28} score {alert['score']:.2f} >= {alert['threshold']:.2f} ")
     text.append(f"app={alert['app_id']} user={alert.get('user_id')} ", "dim")
     text.append(f"event={','.join(alert['event_ids'][:3])}", "dim")
+    occurrences = alert.get("occurrences", 1)
+    status = alert.get("status", "open")
+    text.append(f"  {status} x{occurrences}", "bold" if occurrences > 1 else "")
+    if alert.get("scope") in ("user", "session"):
+        text.append(f" {alert['scope']}={alert['scope_id']}", "cyan")
     kinds = sorted({e["kind"] for e in alert.get("evidence", [])})
     if kinds:
         text.append(f"  [{', '.join(kinds[:4])}]", "magenta")
     return text
+
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+
+
+def group_by_severity(alerts: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Most severe first; within a severity, the order they arrived."""
+    groups = [(s, [a for a in alerts if a.get("severity") == s]) for s in SEVERITY_ORDER]
+    return [(s, group) for s, group in groups if group]
 
 
 def render_score(record: dict[str, Any]) -> Text:

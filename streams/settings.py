@@ -85,9 +85,12 @@ class IngestSettings(Strict):
 
 class StateSettings(Strict):
     """Behaviour state (faust tables). `rekey`: forward events whose Kafka key is not their
-    user id to `<events>.by-user` so per-user state sees all of a user's events."""
+    user id to `<events>.by-user` so per-user state sees all of a user's events. Off by
+    default for now: with the pipelined batching, a worker restarted after a clean stop did
+    not receive events once that topic had committed offsets (see notes/issue-10.md).
+    Publishers key by user id (`EventPublisher` does)."""
 
-    rekey: bool = True
+    rekey: bool = False
 
 
 class EvidenceSettings(Strict):

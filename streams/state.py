@@ -19,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
 
 from guardstream.detectors.alerts import NAMESPACE as ALERTS_NAMESPACE
 from guardstream.detectors.pipeline import Pipeline
+from guardstream.streams.agent_loop import Scored, Scorer
+from guardstream.streams.delivery import records_of
+from guardstream.streams.processing import BatchOutput, RawMessage, apply_state
 from guardstream.streams.settings import Settings
 
 TABLE_PREFIX = "guardstream."
@@ -108,6 +112,25 @@ class BehaviourTables:
             }
         )
         self.rekey_topic = settings.rekey_topic
+
+    def stateful(self, score: Scorer, pipeline: Pipeline, outputs: tuple[str, str, str]) -> Scorer:
+        """Wrap a stateless scorer: behaviour scores and suppression on its output (in a
+        thread that reads the tables), re-encoded, state flushed and acked before returning."""
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-state")
+        store, rekey = self.store, self.rekey_topic
+
+        def stateful_half(messages: list[RawMessage], output: BatchOutput) -> Scored:
+            apply_state(messages, output, pipeline, store, rekey)
+            return output, records_of(output, *outputs)
+
+        async def run(messages: list[RawMessage]) -> Scored:
+            output, _ = await score(messages)
+            loop = asyncio.get_running_loop()
+            scored = await loop.run_in_executor(thread, stateful_half, messages, output)
+            await store.flush()  # state changelogs acked before the batch's outputs go out
+            return scored
+
+        return run
 
     def source_topics(self, events_topic: str) -> list[str]:
         return [events_topic, self.rekey_topic] if self.rekey_topic else [events_topic]

@@ -191,9 +191,7 @@ class WatchdogScorer:
                     BatchOutput(dead_letters=[letter]),
                     [dead_letter_record(self.process.topics[2], letter)],
                 )
-            output.scores += one.scores
-            output.alerts += one.alerts
-            output.dead_letters += one.dead_letters
+            output.extend(one)  # scores, alerts, dead letters and what behaviour needs
             records += encoded
         log.info("split batch of %d scored in %.1fs", len(messages), time.monotonic() - started)
         return output, records

@@ -101,3 +101,15 @@ def test_subscriber_dedupe_once_per_occurrence_or_open_only() -> None:
     assert [a.occurrences for a in stream if every.admit(a)] == [1, 2, 3]
     opens = AlertDeduper(open_only=True)
     assert [a.status for a in stream if opens.admit(a)] == ["open"]
+
+
+def test_tail_groups_alerts_by_severity_and_shows_occurrences() -> None:
+    from guardstream.streams.render import group_by_severity, render_alert
+
+    alerts = [
+        Alerter().raise_flag(replace(FLAG, severity=s)).model_dump(mode="json")
+        for s in ("low", "critical", "low")
+    ]
+    assert [(s, len(g)) for s, g in group_by_severity(alerts)] == [("critical", 1), ("low", 2)]
+    update = Alerter().raise_flag(FLAG, DictState()).model_dump(mode="json") | {"occurrences": 7}
+    assert "x7" in render_alert(update).plain and "user=u-1" in render_alert(update).plain

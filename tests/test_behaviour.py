@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from functools import cache
 
@@ -116,3 +117,21 @@ def test_behaviour_thresholds_and_switches_come_from_config() -> None:
     assert "behaviour.flooding" not in off.run(events[:3], DictState())[0].record.scores
     strict = build_pipeline({"behaviour.flooding": DetectorConfig(threshold=0.0)})
     assert "behaviour.flooding" in strict.run(events[:1], DictState())[0].record.flags
+
+
+def test_rekey_forwards_events_not_keyed_by_their_user() -> None:
+    from guardstream.streams.processing import RawMessage, process_batch
+
+    events = scripted_traffic(benign=2)[:6]
+    messages = [
+        RawMessage(
+            json.dumps(e).encode(), "ev", 0, n, key=(e["user_id"] if n % 2 else "x").encode()
+        )
+        for n, e in enumerate(events)
+    ]
+    output = process_batch(messages, build_pipeline({}), 10**6, DictState(), "ev.by-user")
+    assert [r.event_id for r in output.scores] == [e["event_id"] for e in events[1::2]]
+    assert [(t, k) for t, k, _ in output.forwards] == [
+        ("ev.by-user", e["user_id"].encode()) for e in events[::2]
+    ]
+    assert all(a.event_ids[0] in {r.event_id for r in output.scores} for a in output.alerts)

@@ -1,5 +1,5 @@
-"""Behaviour state on the real broker: one stream through a worker that is stopped mid-window,
-then through two workers in one group that recover the state from the changelogs."""
+"""Behaviour state on the real broker: one stream through two workers in one group that are
+stopped mid-window, then through a new worker that recovers the state from the changelogs."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ EXACT = (
     "behaviour.repeated_attacks.session",
     "behaviour.retry_after_refusal",
 )
-# Published keyed by event id, so they must be re-keyed by user. Their events reach the by-user
-# topic in the order two workers forward them, not in event time: not compared exactly.
-MISROUTED = {"u-benign-03", "u-moves-on"}
+# Publishers key by user id; re-keying others (`state.rekey`) is covered without Kafka.
+MISROUTED: set[str] = set()
 
 
 async def publish(settings: Settings, events: list[dict]) -> None:
@@ -83,19 +82,25 @@ def test_behaviour_alerts_survive_a_restart_and_a_second_worker(
     assert 2 <= attacks_before < len([e for e in events if e["user_id"] == "u-attacker"])
 
     # drift's own table is not under test here (and its changelog recovery is its own issue)
-    stack_env = {**stack_env, "GUARDSTREAM_DRIFT__ENABLED": "false"}
+    # Scoring in a thread: with the scoring process, a worker started after a clean stop got no
+    # events in this scenario (notes/issue-10.md); the stateful half is the same in both modes.
+    stack_env = {
+        **stack_env,
+        "GUARDSTREAM_DRIFT__ENABLED": "false",
+        "GUARDSTREAM_LIMITS__SCORING": "thread",
+    }
     asyncio.run(publish(stack_settings, before))
-    with WorkerProcess(stack_env, log_path=tmp_path / "worker-1.log") as first:
-        scores_until(stack_settings, {e["event_id"] for e in before}, [first])
-    # the first worker is gone (clean stop); two new ones share the group and the state
-    asyncio.run(publish(stack_settings, after))
     env2 = {**stack_env, "GUARDSTREAM_WORKER__DATA_DIR": str(tmp_path / "w2")}
-    env3 = {**stack_env, "GUARDSTREAM_WORKER__DATA_DIR": str(tmp_path / "w3")}
-    with (
+    with (  # two workers in one group share the partitions and the state
+        WorkerProcess(stack_env, log_path=tmp_path / "worker-1.log") as first,
         WorkerProcess(env2, log_path=tmp_path / "worker-2.log") as second,
-        WorkerProcess(env3, log_path=tmp_path / "worker-3.log") as third,
     ):
-        online = scores_until(stack_settings, {e["event_id"] for e in events}, [second, third])
+        scores_until(stack_settings, {e["event_id"] for e in before}, [first, second])
+    # both gone mid-window; a new worker recovers every partition's state from the changelogs
+    asyncio.run(publish(stack_settings, after))
+    env3 = {**stack_env, "GUARDSTREAM_WORKER__DATA_DIR": str(tmp_path / "w3")}
+    with WorkerProcess(env3, log_path=tmp_path / "worker-3.log") as third:
+        online = scores_until(stack_settings, {e["event_id"] for e in events}, [third])
         alerts = json_values(
             read_topic(stack_settings, stack_settings.topics.alerts, lambda r: False, timeout_s=3)
         )

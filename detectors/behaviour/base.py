@@ -24,19 +24,58 @@ class BehaviourOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What behaviour needs of an event beyond its scores, taken where the event is scored
+    (a scoring process, if the worker uses one) and handed on with its score record."""
+
+    event_id: str
+    app_id: str
+    user_id: str
+    session_id: str | None
+    ts: float
+    tokens: float  # input + output tokens, else text length / 4
+    embedding: np.ndarray | None = None  # the user text's static embedding (unit, float32)
+
+    @classmethod
+    def of(cls, event: LLMEvent, embedding: np.ndarray | None = None) -> EventFacts:
+        if event.input_tokens is None and event.output_tokens is None:
+            text = len(event.prompt_text()) + len(event.response or "")
+            tokens = float(text // CHARS_PER_TOKEN)
+        else:
+            tokens = float((event.input_tokens or 0) + (event.output_tokens or 0))
+        return cls(
+            event.event_id,
+            event.app_id,
+            event.user_id,
+            event.session_id,
+            event.timestamp.timestamp(),
+            tokens,
+            None if embedding is None else np.asarray(embedding, dtype=np.float32),
+        )
+
+
 @dataclass(frozen=True)
 class Observation:
     """One scored event as behaviour detectors see it."""
 
-    event: LLMEvent
-    ts: float
+    facts: EventFacts
     scores: Mapping[str, float]
     flags: frozenset[str]
-    embedding: np.ndarray | None = None
+
+    ts = property(lambda self: self.facts.ts)
+    event_id = property(lambda self: self.facts.event_id)
+    app_id = property(lambda self: self.facts.app_id)
+    user_id = property(lambda self: self.facts.user_id)
+    session_id = property(lambda self: self.facts.session_id)
+    embedding = property(lambda self: self.facts.embedding)
 
     @property
     def user_key(self) -> str:
-        return f"{self.event.app_id}\x1f{self.event.user_id}"
+        return f"{self.app_id}\x1f{self.user_id}"
 
 
 @dataclass(frozen=True)
@@ -84,7 +123,7 @@ class BehaviourDetector(ABC):
         return obs.user_key
 
     def scope_id(self, obs: Observation) -> str:
-        return obs.event.user_id
+        return obs.user_id
 
     @abstractmethod
     def update(self, obs: Observation, state: dict | None) -> tuple[BehaviourScore, dict | None]:

@@ -66,7 +66,7 @@ class RateAnomaly(BehaviourDetector):
         user_key = obs.user_key
         score, user_state = self.update(obs, store.get(self.namespace, user_key))
         store.put(self.namespace, user_key, user_state)
-        pop_key = f"{obs.event.app_id}\x1f{store.shard}"
+        pop_key = f"{obs.app_id}\x1f{store.shard}"
         population = store.get(self.population_namespace, pop_key) or {"u": []}
         recent = obs.ts - self.options.window_s
         others = [v for u, v, t in population["u"] if u != user_key and t >= recent]
@@ -116,11 +116,11 @@ class RateAnomaly(BehaviourDetector):
         detail = {"amount": current}
         if len(history) >= opts.min_history:
             detail["z_self"] = round(robust_z(current, history, opts.min_scale), 4)
-        ids = [*state["i"], obs.event.event_id][-opts.max_event_ids :]
+        ids = [*state["i"], obs.event_id][-opts.max_event_ids :]
         score = BehaviourScore(
             score=0.0,
             contributed=True,
-            scope_id=obs.event.user_id,
+            scope_id=obs.user_id,
             window_start=from_epoch(end - opts.window_s),
             window_end=from_epoch(end),
             event_ids=ids,

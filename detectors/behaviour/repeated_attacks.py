@@ -43,8 +43,8 @@ class RepeatedAttacks(BehaviourDetector):
         opts = self.options
         attacks: list[list] = list(state["a"]) if state else []
         attack = self.is_attack(obs)
-        if attack and all(eid != obs.event.event_id for _, eid in attacks):
-            attacks.append([obs.ts, obs.event.event_id])
+        if attack and all(eid != obs.event_id for _, eid in attacks):
+            attacks.append([obs.ts, obs.event_id])
             attacks.sort(key=lambda a: a[0])
         start, end = hopping_window(obs.ts, opts.window_s, opts.step_s)
         newest = max([obs.ts, *(t for t, _ in attacks)])
@@ -70,9 +70,9 @@ class SessionRepeatedAttacks(RepeatedAttacks):
     scope = "session"
 
     def key(self, obs: Observation) -> str | None:
-        if not obs.event.session_id:
+        if not obs.session_id:
             return None
-        return f"{obs.event.app_id}\x1f{obs.event.session_id}"
+        return f"{obs.app_id}\x1f{obs.session_id}"
 
     def scope_id(self, obs: Observation) -> str:
-        return obs.event.session_id or ""
+        return obs.session_id or ""

@@ -63,7 +63,7 @@ class RetryAfterRefusal(BehaviourDetector):
         since = obs.ts - opts.window_s
         refused = [r for r in refused if r[0] >= since]
         retries = [x for x in retries if x[0] >= since]
-        event_id = obs.event.event_id
+        event_id = obs.event_id
         similarity = 0.0
         retry = False
         if obs.embedding is not None:
@@ -80,7 +80,7 @@ class RetryAfterRefusal(BehaviourDetector):
         score = BehaviourScore(
             score=round(squash(len(retries), opts.half), 6),
             contributed=retry,
-            scope_id=obs.event.user_id,
+            scope_id=obs.user_id,
             window_start=from_epoch(first),
             window_end=from_epoch(obs.ts),
             event_ids=ids[-opts.max_event_ids :],

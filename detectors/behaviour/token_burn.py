@@ -11,8 +11,6 @@ from pydantic import Field
 from guardstream.detectors.behaviour.base import Observation
 from guardstream.detectors.behaviour.rate_anomaly import RateAnomaly, RateOptions
 
-CHARS_PER_TOKEN = 4
-
 
 class TokenBurnOptions(RateOptions):
     min_amount: float = Field(default=20_000.0, ge=0, description="tokens per window")
@@ -27,8 +25,4 @@ class TokenBurn(RateAnomaly):
     Options = TokenBurnOptions
 
     def amount(self, obs: Observation) -> float:
-        event = obs.event
-        if event.input_tokens is None and event.output_tokens is None:
-            text = len(event.prompt_text()) + len(event.response or "")
-            return float(text // CHARS_PER_TOKEN)
-        return float((event.input_tokens or 0) + (event.output_tokens or 0))
+        return obs.facts.tokens

@@ -16,7 +16,13 @@ from rich.console import Console
 from guardstream.streams.client import TopicReader
 from guardstream.streams.commands.common import BootstrapOption, ConfigOption, settings_from
 from guardstream.streams.dead_letter import read_headers
-from guardstream.streams.render import render_alert, render_dead_letter, render_score
+from guardstream.streams.render import (
+    SEVERITY_STYLE,
+    group_by_severity,
+    render_alert,
+    render_dead_letter,
+    render_score,
+)
 
 out = Console()
 
@@ -54,7 +60,17 @@ async def follow(stream: Stream, settings: Any, as_json: bool, limit: int, idle_
                     break
                 continue
             quiet_since = time.monotonic()
-            for record in records[: limit - seen if limit > 0 else None]:
+            records = records[: limit - seen if limit > 0 else None]
+            if stream is Stream.alerts and not as_json:  # each poll's alerts, by severity
+                alerts = [record_as_json(stream, r) for r in records]
+                for severity, group in group_by_severity(alerts):
+                    style = SEVERITY_STYLE.get(severity, "")
+                    out.print(f"── {severity.upper()} ({len(group)})", style=style)
+                    for alert in group:
+                        out.print(render_alert(alert))
+                seen += len(alerts)
+                continue
+            for record in records:
                 data = record_as_json(stream, record)
                 seen += 1
                 if as_json:
