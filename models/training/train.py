@@ -8,6 +8,7 @@ the numbers in each manifest and model card come from sources the model never sa
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,29 +32,41 @@ from guardstream.text.refusal_phrases import refusal_lexicon_scores
 from ..feature_weighting import EmbeddingWeight
 from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
-from .corpus import load_corpus
-from .corpus.records import HAZARDS, Sample
+from .corpus import load_corpus, miss_class_eval
+from .corpus.records import HAZARDS, Sample, resolve_data_root
 from .corpus.splits import (
-    BENIGN_HELD_OUT,
     DEFAULT_HELD_OUT,
-    GOAL_SOURCES,
     default_split,
     safe_but_scary_eval,
     split_indices,
 )
+from .leave_one_out import leave_one_source_out
 from .metrics import held_out_report, threshold_at_fpr
 from .model_card import CARD_DIR, write_card
 
 console = Console(stderr=True)
 TARGET_FPR = 0.01
 HARD_NEGATIVE_FPR = 0.05
-HARD_NEGATIVE_PREFIX = "synthetic.hard_negatives"
+#: Generated benign sources: one template family each, so scored out of row-level folds.
+HARD_NEGATIVE_PREFIXES = ("synthetic.hard_negatives", "synthetic.miss.", "synthetic.pair")
+#: The most realistic benign traffic: thresholds keep out-of-fold FPR <= TARGET_FPR on these
+#: pooled (ShareGPT folds split by conversation, the others out of source).
+REALISTIC_BENIGN = frozenset(
+    {
+        "benign_sharegpt",
+        "consumer_health.meqsum",
+        "consumer_health.medicationqa",
+        "notinject",
+        "wildguard.benign",
+        "coconot.contrast",
+        "coconot.pref",
+        "coconot.benign",
+    }
+)
 # Negatives that belong to another detector (AdvBench is harmful, not an injection): kept in
 # training so injection does not learn "harmful = injection", left out of the FPR target.
 CROSS_TASK_NEGATIVES = frozenset({"advbench"})
 FEATURE_BATCH = 512
-# Attack sources this small give no usable TPR at 1% FPR on their own.
-LOSO_MIN_POSITIVES = 10
 TRAIN_JOBS = 2  # folds fit in parallel: the CI machine has two cores
 
 
@@ -191,6 +204,15 @@ def calibrated_out_of_fold(
     return np.asarray(calibrator.predict(decisions), dtype=np.float64)
 
 
+def fold_groups(samples: Sequence[Sample]) -> list[str]:
+    """Fold group per row: its own group (conversation, attacker case, pair) or its source."""
+    return [s.group or s.source for s in samples]
+
+
+def is_generated_benign(source: str) -> bool:
+    return source.startswith(HARD_NEGATIVE_PREFIXES)
+
+
 def fit_calibrated(
     features: Any, labels: np.ndarray, groups: list[str], c: float
 ) -> tuple[CalibratedClassifierCV, np.ndarray]:
@@ -211,16 +233,20 @@ def fit_threshold(
     sources: list[str],
     hard_scores: np.ndarray | None = None,
 ) -> float:
-    """The issue's two targets as one rule: <=1% FPR on ordinary benign prompts (scores out of
-    source-grouped folds: production benign text is a new source) and <=5% on hard negatives
-    (benign prompts that look unsafe; `hard_scores` out of row-level folds, else `scores`)."""
-    hard = np.array([s.startswith(HARD_NEGATIVE_PREFIX) for s in sources])
+    """The targets as one rule: <=1% FPR on ordinary benign prompts and <=1% on the realistic
+    benign pool (scores out of source-grouped folds: production benign text is a new source),
+    and <=5% on generated hard negatives (`hard_scores` out of row-level folds, else
+    `scores`). The strictest of the three wins."""
+    hard = np.array([is_generated_benign(s) for s in sources])
     benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
-    ordinary = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
+    realistic = benign & np.array([s in REALISTIC_BENIGN for s in sources])
+    threshold = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
+    if realistic.any():
+        threshold = max(threshold, threshold_at_fpr(scores[realistic], TARGET_FPR))
     if not (benign & hard).any():
-        return ordinary
+        return threshold
     hard_scores = scores if hard_scores is None else hard_scores
-    return max(ordinary, threshold_at_fpr(hard_scores[benign & hard], HARD_NEGATIVE_FPR))
+    return max(threshold, threshold_at_fpr(hard_scores[benign & hard], HARD_NEGATIVE_FPR))
 
 
 def row_level_out_of_fold(
@@ -248,46 +274,6 @@ def describe_training(train: list[Sample]) -> dict[str, Any]:
     }
 
 
-def leave_one_source_out(
-    spec: TaskSpec,
-    samples: list[Sample],
-    features: Any,
-    weighting: EmbeddingWeight,
-) -> dict[str, dict[str, Any]]:
-    """For each attack source, a model trained on every other source, scored on that source
-    against the held-out benign sources: how the shipped recipe does on a source it never saw.
-    Plain LR (ranking metrics need no calibration)."""
-    positives = Counter(s.source for s in samples if s.label == 1)
-    candidates = sorted(
-        source
-        for source, count in positives.items()
-        if count >= LOSO_MIN_POSITIVES
-        and source not in GOAL_SOURCES
-        and not source.startswith("synthetic")
-    )
-    labels = np.array([s.label for s in samples])
-    report: dict[str, dict[str, Any]] = {}
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"{spec.name}: leave-one-source-out", total=len(candidates))
-        for source in candidates:
-            train, test = split_indices(samples, {source} | BENIGN_HELD_OUT)
-            model = linear_classifier(spec.regularisation)
-            model.fit(weighting.transform(features[train]), labels[train])
-            scores = model.decision_function(weighting.transform(features[test]))
-            held = held_out_report(
-                labels[test], scores, [samples[i].source for i in test], float("inf")
-            )
-            report[source] = {
-                "positives": held["positives"],
-                "negatives": held["rows"] - held["positives"],
-                "roc_auc": held["roc_auc"],
-                "tpr_at_fpr_1pct": held["tpr_at_fpr_1pct"],
-                "tpr_at_fpr_0.1pct": held["tpr_at_fpr_0.1pct"],
-            }
-            progress.advance(task)
-    return report
-
-
 def fit_shippable(
     spec: TaskSpec,
     features: Any,
@@ -298,10 +284,12 @@ def fit_shippable(
     """Calibrated model, its threshold and its (source-grouped) out-of-fold scores."""
     sources = [s.source for s in samples]
     weighted = weighting.transform(features)
-    calibrated, out_of_fold = fit_calibrated(weighted, labels, sources, spec.regularisation)
+    calibrated, out_of_fold = fit_calibrated(
+        weighted, labels, fold_groups(samples), spec.regularisation
+    )
     model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
     hard_scores = None
-    if any(s.startswith(HARD_NEGATIVE_PREFIX) for s in sources):
+    if any(is_generated_benign(s) for s in sources):
         hard_scores = row_level_out_of_fold(calibrated, weighted, labels, spec.regularisation)
     if spec.rule is not None:
         rule_scores = spec.rule([s.text for s in samples])
@@ -346,7 +334,14 @@ def train_binary(
         )
     }
     if leave_one_out and spec.rule is None:
-        metrics["leave_one_source_out"] = leave_one_source_out(spec, samples, features, weighting)
+        console.print(f"  {spec.name}: leave-one-source-out")
+        metrics["leave_one_source_out"] = leave_one_source_out(
+            samples,
+            features,
+            weighting,
+            functools.partial(linear_classifier, spec.regularisation),
+            TRAIN_JOBS,
+        )
 
     console.print(f"  {spec.name}: fitting the shipped model on all {len(samples)} rows")
     model, threshold, out_of_fold = fit_shippable(spec, features, labels, samples, weighting)
@@ -364,6 +359,23 @@ def train_binary(
         )
         metrics["safe_but_scary_rows"] = len(scary)
         metrics["safe_but_scary_fpr"] = round(float(np.mean(scary_scores >= threshold)), 4)
+    held_templates = miss_class_eval(spec.name, resolve_data_root(data_root))
+    if held_templates:
+        eval_texts = [s.text for s in held_templates]
+        eval_scores = spec.combined(
+            model, featurise(featuriser, eval_texts, "held-out templates"), eval_texts
+        )
+        metrics["held_out_templates"] = held_out_report(
+            np.array([s.label for s in held_templates]),
+            eval_scores,
+            [s.source for s in held_templates],
+            threshold,
+        )["per_source"]
+    metrics["realistic_benign_fpr"] = {
+        source: row["fpr"]
+        for source, row in metrics["out_of_fold_by_source"].items()
+        if source in REALISTIC_BENIGN and "fpr" in row
+    }
     manifest = {
         "version": datetime.now(UTC).strftime("%Y.%m.%d"),
         "description": spec.description,
@@ -376,8 +388,9 @@ def train_binary(
         "featuriser": featuriser.fingerprint(),
         "thresholds": {spec.name: round(threshold, 6)},
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
-        f"(out of source-grouped folds) and {HARD_NEGATIVE_FPR:.0%} on synthetic hard "
-        "negatives (out of row-level folds)",
+        f"and on the pooled realistic benign sources ({', '.join(sorted(REALISTIC_BENIGN))}; "
+        "out of source-grouped folds, ShareGPT grouped by conversation) and "
+        f"{HARD_NEGATIVE_FPR:.0%} on generated hard negatives (out of row-level folds)",
         "evaluation": "metrics.held_out: the same recipe trained without the held-out sources "
         f"(threshold {round(eval_threshold, 6)} fitted on its own out-of-fold rows); "
         "metrics.leave_one_source_out: one plain LR per attack source, trained without it, "
