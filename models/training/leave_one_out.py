@@ -22,6 +22,7 @@ from ..feature_weighting import EmbeddingWeight
 from .corpus.records import Sample
 from .corpus.splits import BENIGN_HELD_OUT, GOAL_SOURCES, split_indices
 from .metrics import held_out_report
+from .segment_max import SegmentIndex, segment_max
 
 # Attack sources this small give no usable TPR at 1% FPR on their own.
 LOSO_MIN_POSITIVES = 10
@@ -59,6 +60,7 @@ def _one(
     labels: np.ndarray,
     weighting: EmbeddingWeight,
     classifier: Callable[[], Any],
+    index: SegmentIndex | None = None,
 ) -> tuple[str, dict[str, Any]]:
     train, test = split_indices(samples, sources | BENIGN_HELD_OUT)
     model = classifier()
@@ -77,6 +79,18 @@ def _one(
     if len(set(own_labels.tolist())) == 2:
         row["own_negatives"] = int((own_labels == 0).sum())
         row["own_roc_auc"] = round(float(roc_auc_score(own_labels, scores[own])), 4)
+    if index is not None and np.isin(index.rows, np.array(test)[own]).any():
+        # Documents of this source: max over their segments, as injection.indirect scores.
+        mask = np.isin(index.owners, test)
+        whole = np.full(len(samples), -np.inf)
+        whole[test] = scores
+        seg = model.decision_function(weighting.transform(index.features[mask]))
+        sub = SegmentIndex(np.array(test), index.owners[mask], [])
+        seg_report = held_out_report(
+            labels[test], segment_max(sub, whole, seg, np.array(test)), ["x"] * len(test), 0.0
+        )
+        row["segment_max_roc_auc"] = seg_report["roc_auc"]
+        row["segment_max_tpr_at_fpr_1pct"] = seg_report["tpr_at_fpr_1pct"]
     return unit, row
 
 
@@ -86,12 +100,13 @@ def leave_one_source_out(
     weighting: EmbeddingWeight,
     classifier: Callable[[], Any],
     jobs: int = 2,
+    index: SegmentIndex | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Plain classifier per unit (ranking metrics need no calibration), fitted in parallel."""
     labels = np.array([s.label for s in samples])
     units = candidates(samples)
     rows = Parallel(n_jobs=jobs)(
-        delayed(_one)(unit, sources, samples, features, labels, weighting, classifier)
+        delayed(_one)(unit, sources, samples, features, labels, weighting, classifier, index)
         for unit, sources in units.items()
     )
     return dict(rows)

@@ -43,6 +43,7 @@ from .corpus.splits import (
 from .leave_one_out import leave_one_source_out
 from .metrics import held_out_report, threshold_at_fpr
 from .model_card import CARD_DIR, write_card
+from .segment_max import SegmentIndex, build_index, segment_max
 
 console = Console(stderr=True)
 TARGET_FPR = 0.01
@@ -78,6 +79,8 @@ class TaskSpec:
     regularisation: float = 2.0
     # Weight of the embedding block relative to the n-grams (see feature_weighting.py).
     embedding_weight: float = 1.0
+    # Context is also scored as the max over its segments, with its own threshold.
+    segment_max: bool = False
     # A rule the detector combines with the model by max(); evaluated the same way here.
     rule: Callable[[Sequence[str]], np.ndarray] | None = None
 
@@ -110,6 +113,7 @@ SPECS: dict[str, TaskSpec] = {
             "encoder is the next lever.",
             "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
         ],
+        segment_max=True,
     ),
     "harmful": TaskSpec(
         "harmful",
@@ -264,6 +268,43 @@ def row_level_out_of_fold(
     return calibrated_out_of_fold(model, features, labels, folds, c)
 
 
+def fit_indirect_threshold(
+    spec: TaskSpec,
+    calibrated: CalibratedClassifierCV,
+    weighted: Any,
+    labels: np.ndarray,
+    samples: Sequence[Sample],
+    index: SegmentIndex,
+    out_of_fold: np.ndarray,
+) -> tuple[float, dict[str, Any]]:
+    """Threshold of `injection.indirect` (segment-max) at TARGET_FPR on benign document rows,
+    from the same source-grouped folds as the calibrated model, plus its per-source report."""
+    folds = source_folds(labels, fold_groups(samples))
+    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
+    seg_features = index.features
+    scores = np.zeros(len(index.rows))
+    position = {int(r): k for k, r in enumerate(index.rows)}
+    for train, test in folds:
+        test_docs = np.intersect1d(index.rows, test)
+        if not len(test_docs):
+            continue
+        model = linear_classifier(spec.regularisation).fit(weighted[train], labels[train])
+        mask = np.isin(index.owners, test_docs)
+        seg = calibrator.predict(model.decision_function(seg_features[mask]))
+        sub = SegmentIndex(test_docs, index.owners[mask], [])
+        for row, value in zip(
+            test_docs, segment_max(sub, out_of_fold, seg, test_docs), strict=True
+        ):
+            scores[position[int(row)]] = value
+    doc_labels = labels[index.rows]
+    threshold = threshold_at_fpr(scores[doc_labels == 0], TARGET_FPR)
+    report = held_out_report(doc_labels, scores, [samples[i].source for i in index.rows], threshold)
+    report["per_source"] = {
+        k: v for k, v in report["per_source"].items() if v["positives"] or v["rows"] >= 50
+    }
+    return threshold, report
+
+
 def describe_training(train: list[Sample]) -> dict[str, Any]:
     return {
         "rows": len(train),
@@ -321,6 +362,12 @@ def train_binary(
     labels = np.array([s.label for s in samples])
     features = featurise(featuriser, texts, f"{spec.name} ({len(samples)} rows)")
     weighting = EmbeddingWeight(dim=featuriser.embedding.dim, weight=spec.embedding_weight)
+    segment_index = None
+    if spec.segment_max:
+        segment_index = build_index(samples, lambda t: t)
+        segment_index.features = featurise(
+            featuriser, segment_index.texts, f"{len(segment_index.texts)} document segments"
+        )
 
     train, test = split_indices(samples, DEFAULT_HELD_OUT[spec.name])
     console.print(f"[bold]{spec.name}[/bold]: {len(train)} train rows, {len(test)} held-out rows")
@@ -341,10 +388,25 @@ def train_binary(
             weighting,
             functools.partial(linear_classifier, spec.regularisation),
             TRAIN_JOBS,
+            segment_index,
         )
 
     console.print(f"  {spec.name}: fitting the shipped model on all {len(samples)} rows")
     model, threshold, out_of_fold = fit_shippable(spec, features, labels, samples, weighting)
+    thresholds = {spec.name: round(threshold, 6)}
+    if segment_index is not None:
+        console.print(f"  {spec.name}: segment-max threshold for {spec.name}.indirect")
+        indirect, report = fit_indirect_threshold(
+            spec,
+            model.named_steps["classifier"],
+            weighting.transform(features),
+            labels,
+            samples,
+            segment_index,
+            out_of_fold,
+        )
+        thresholds[f"{spec.name}.indirect"] = round(indirect, 6)
+        metrics["indirect_segment_max_out_of_fold"] = report
     metrics["out_of_fold_fpr_at_threshold"] = round(
         float(np.mean(out_of_fold[labels == 0] >= threshold)), 4
     )
@@ -386,7 +448,7 @@ def train_binary(
         "features": "MiniLM static embedding (128-d) + character 4-gram hashing (2^18, numpy), "
         "on de-obfuscated text",
         "featuriser": featuriser.fingerprint(),
-        "thresholds": {spec.name: round(threshold, 6)},
+        "thresholds": thresholds,
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
         f"and on the pooled realistic benign sources ({', '.join(sorted(REALISTIC_BENIGN))}; "
         "out of source-grouped folds, ShareGPT grouped by conversation) and "
