@@ -13,10 +13,16 @@ import numpy as np
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.featuriser import default_featuriser
 from guardstream.models.trained_model import load_model
 from guardstream.text.normalise import Finding, NormalisedText
-from guardstream.text.suffix_stats import has_suffix_signs, suffix_matrix, word_vocabulary
+from guardstream.text.suffix_stats import (
+    FEATURES,
+    has_suffix_signs,
+    suffix_matrix,
+    word_vocabulary,
+)
 
 # How strongly one finding of each kind suggests deliberate hiding; several findings combine
 # as a noisy-or, so two weak signals outrank one.
@@ -60,6 +66,12 @@ class ObfuscationDetector(Detector):
     def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(options)
         self.suffix_model = load_model("adversarial_suffix")
+        trained_on = self.suffix_model.manifest.get("featuriser", {}).get("suffix_stats")
+        if trained_on != list(FEATURES):
+            raise ArtefactError(
+                f"model 'adversarial_suffix' was trained on suffix statistics {trained_on}, but "
+                f"this build computes {list(FEATURES)}; retrain with `guardstream train`"
+            )
         self.vocabulary = word_vocabulary(default_featuriser().embedding.vocabulary())
 
     def default_thresholds(self) -> dict[str, float]:

@@ -30,7 +30,12 @@ FEATURES = (
     "tail_lone_punct",
     "tail_unknown_words",
     "unknown_shift",
+    "end_odd_punct",
+    "end_glued_tokens",
+    "end_unknown_words",
+    "end_inner_capitals",
 )
+END_CHARS = 80
 
 _PUNCT = re.compile(r"[^\w\s]")
 _ODD = re.compile(r"[\[\]{}()\\`|~^<>*_=+#@$%]")
@@ -96,6 +101,18 @@ def suffix_features(text: str, vocab: frozenset[str] = frozenset()) -> list[floa
         _ratio(_LONE_PUNCT, tail, k),
         tail_unknown,
         tail_unknown - head_unknown,
+        *_end_features(text[-END_CHARS:], vocab),
+    ]
+
+
+def _end_features(end: str, vocab: frozenset[str]) -> list[float]:
+    """The last few tokens alone: a short suffix is diluted in a 200-character tail."""
+    k = max(len(_WORDS.findall(end)), 1)
+    return [
+        _ratio(_ODD, end, max(len(end), 1)),
+        _ratio(_GLUED, end, k),
+        _unknown(end, vocab),
+        _ratio(_INNER_CAPS, end, k),
     ]
 
 

@@ -52,29 +52,39 @@ def _vocab() -> list[str]:
     return [t for t in tokenizer["model"]["vocab"] if t.isascii() and not t.startswith("[")]
 
 
+def _glued(rng: random.Random, vocab: list[str], pieces: dict[str, list[str]]) -> str:
+    """A word with punctuation or a second word stuck to it ("oppositeley.](", "giving**ONE")."""
+    word = rng.choice(vocab).removeprefix("##")
+    glue = rng.choice(pieces["punctuation"])
+    other = rng.choice(vocab).removeprefix("##")
+    other = other.upper() if rng.random() < 0.3 else other.capitalize()
+    return rng.choice((f"{word}{glue}", f"{glue}{word}", f"{word}{glue}{other}", word + other))
+
+
 def generate_suffix(rng: random.Random, vocab: list[str], pieces: dict[str, list[str]]) -> str:
     """One token-soup suffix: word pieces (often glued or capitalised), brackets, foreign and
-    code words, or a mostly-'!' run, the two shapes GCG searches produce."""
+    code words, or a mostly-'!' run, the shapes GCG/DSN searches produce; short (5-12 tokens)
+    or long (12-26)."""
     out: list[str] = []
-    if rng.random() < 0.2:
+    if rng.random() < 0.15:
         for _ in range(rng.randint(8, 20)):
             out.append("!" if rng.random() < 0.7 else rng.choice(pieces["exclaim_words"] + ["["]))
         return " ".join(out)
-    for _ in range(rng.randint(8, 26)):
+    short = rng.random() < 0.35
+    for _ in range(rng.randint(5, 12) if short else rng.randint(12, 26)):
         r = rng.random()
-        if r < 0.35:
+        if r < (0.45 if short else 0.2):
+            word = _glued(rng, vocab, pieces)
+        elif r < 0.5:
             word = rng.choice(vocab).removeprefix("##")
             word = word.capitalize() if rng.random() < 0.4 else word
-        elif r < 0.6:
+        elif r < 0.72:
             word = rng.choice(pieces["punctuation"])
-        elif r < 0.7:
+        elif r < 0.82:
             word = rng.choice(pieces["foreign"])
-        elif r < 0.78:
-            word = rng.choice(pieces["code"])
         else:
-            a, b = rng.choice(vocab).removeprefix("##"), rng.choice(vocab).removeprefix("##")
-            word = a + (b.capitalize() if rng.random() < 0.5 else b)
-        if out and rng.random() < 0.25:
+            word = rng.choice(pieces["code"])
+        if out and rng.random() < 0.2:
             out[-1] += word  # glued, as sub-word tokens decode
         else:
             out.append(word)

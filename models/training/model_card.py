@@ -66,7 +66,7 @@ def write_card(manifest: dict[str, Any], weaknesses: list[str], directory: Path 
             "leave_one_source_out",
             "held_out_templates",
             "realistic_benign_fpr",
-        ):
+        ) and not isinstance(value, dict):
             lines.append(f"| {name} | {_fmt(value)} |")
     lines += [
         "",
@@ -133,13 +133,32 @@ def _source_tables(metrics: dict[str, Any]) -> list[str]:
             "Out-of-fold scores: each source is scored by a model whose training never saw "
             "it (ShareGPT: never saw that conversation). Realistic sources set the threshold.",
             "",
-            "| source | benign rows | FPR | realistic |",
+            "| source | benign rows | FPR | sets the threshold (real 1% / look-alike 3%) |",
             "|---|---|---|---|",
         ]
         for source, row in benign.items():
             negatives = row["rows"] - row["positives"]
             mark = "yes" if source in realistic else ""
             lines.append(f"| {source} | {negatives} | {_fmt(row['fpr'])} | {mark} |")
+    indirect = metrics.get("indirect_segment_max_out_of_fold")
+    if indirect:
+        lines += [
+            "",
+            "## `injection.indirect`: segment-max on documents (out of fold, its own threshold)",
+            "",
+            f"ROC-AUC {_fmt(indirect['roc_auc'])}, TPR at 1% FPR "
+            f"{_fmt(indirect['tpr_at_fpr_1pct'])}, FPR at threshold "
+            f"{_fmt(indirect['fpr_at_threshold'])} over {indirect['rows']} document rows "
+            "(documents and texts over 400 characters).",
+            "",
+            "| source | rows | positives | TPR | FPR |",
+            "|---|---|---|---|---|",
+        ]
+        for source, row in indirect["per_source"].items():
+            lines.append(
+                f"| {source} | {row['rows']} | {row['positives']} | "
+                f"{_fmt(row.get('tpr'))} | {_fmt(row.get('fpr'))} |"
+            )
     templates = metrics.get("held_out_templates")
     if templates:
         lines += [
