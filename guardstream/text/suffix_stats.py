@@ -34,6 +34,7 @@ FEATURES = (
     "end_glued_tokens",
     "end_unknown_words",
     "end_inner_capitals",
+    "tail_newlines",
 )
 END_CHARS = 80
 
@@ -44,6 +45,8 @@ _INNER_CAPS = re.compile(r"[a-z][A-Z]")
 _GLUED = re.compile(r"[A-Za-z][^\w\s'’-]+[A-Za-z]|[^\w\s'’\"(-]{1}[A-Za-z]{2,}[^\w\s.,!?;:'’\")-]")
 _VOWELLESS = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{3,}\b")
 _WORDS = re.compile(r"\S+")
+#: Markdown line markers (headings, bullets, numbered items, quotes) are layout, not noise.
+_LINE_MARKERS = re.compile(r"(?m)^[ \t]*(?:#{1,6}|[-*+>]|\d{1,3}[.)])[ \t]+")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
 _LONE_PUNCT = re.compile(r"(?:^|\s)[^\w\s]{1,3}(?=\s|$)")
 
@@ -71,6 +74,9 @@ def _unknown(text: str, vocab: frozenset[str]) -> float:
 
 def suffix_features(text: str, vocab: frozenset[str] = frozenset()) -> list[float]:
     """The FEATURES of one text, in order; `vocab` = known lower-case words."""
+    length = len(text)
+    newlines = text.count("\n", max(0, length - TAIL_CHARS)) / TAIL_CHARS * 100
+    text = _LINE_MARKERS.sub("", text[-(TAIL_CHARS + HEAD_CHARS) :])
     tail = text[-TAIL_CHARS:]
     head = (
         text[max(0, len(text) - TAIL_CHARS - HEAD_CHARS) : -TAIL_CHARS]
@@ -97,11 +103,12 @@ def suffix_features(text: str, vocab: frozenset[str] = frozenset()) -> list[floa
         short,
         tail_punct - head_punct,
         tail_runs - head_runs,
-        math.log1p(len(text)),
+        math.log1p(length),
         _ratio(_LONE_PUNCT, tail, k),
         tail_unknown,
         tail_unknown - head_unknown,
         *_end_features(text[-END_CHARS:], vocab),
+        newlines,
     ]
 
 
