@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 MIN_CHARS = 60
-MAX_CHARS = 400
-MAX_SEGMENTS = 8
+MAX_CHARS = 300
+MAX_SEGMENTS = 16
 #: Longer documents are segmented over their first HEAD and last TAIL characters only: the
 #: cost stays near one whole-document featurisation (which keeps 2,000 + 500).
 HEAD_CHARS = 4000

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from guardstream.text.suffix_stats import (
@@ -113,11 +113,13 @@ def _rows(root: Path | None, seed: int) -> tuple[list[str], np.ndarray, list[str
     return texts, np.array(labels), groups
 
 
-def classifier() -> HistGradientBoostingClassifier:
+def classifier() -> GradientBoostingClassifier:
     """Shallow boosted trees: the statistics interact (punctuation only counts as a sign when
-    the head is prose), which a linear model cannot express."""
-    return HistGradientBoostingClassifier(
-        max_iter=200, max_leaf_nodes=15, learning_rate=0.1, l2_regularization=1.0, random_state=0
+    the head is prose), which a linear model cannot express. Plain gradient boosting, not the
+    histogram variant: its predict runs no OpenMP pool, which at stream batch sizes spent more
+    CPU spinning threads than predicting."""
+    return GradientBoostingClassifier(
+        n_estimators=150, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0
     )
 
 
@@ -177,7 +179,7 @@ def train_suffix(
         "description": "Adversarial-suffix signal: P(the prompt ends in an optimised token-soup "
         "suffix, GCG/DSN-style), from cheap tail statistics; score key "
         f"`{KEY}`, 0 when the tail has no odd punctuation and no inner capital.",
-        "estimator": "HistGradientBoostingClassifier(200 iterations, 15 leaves)",
+        "estimator": "GradientBoostingClassifier(150 trees, depth 3, subsample 0.8)",
         "features": f"{len(FEATURES)} tail statistics: {', '.join(FEATURES)}; known words = "
         "whole words of the MiniLM WordPiece vocabulary",
         "featuriser": {"suffix_stats": list(FEATURES)},

@@ -27,16 +27,23 @@ TARGET_FPR = 0.01
 HARD_NEGATIVE_FPR = 0.05
 #: Generated benign sources: one template family each, so scored out of row-level folds.
 HARD_NEGATIVE_PREFIXES = ("synthetic.hard_negatives", "synthetic.miss.", "synthetic.pair")
-#: Real benign traffic: thresholds keep out-of-fold FPR <= TARGET_FPR on these pooled
-#: (ShareGPT folds split by conversation, the others out of source).
+#: The most realistic benign traffic (real users, and look-alikes built to trip filters):
+#: thresholds keep out-of-fold FPR <= TARGET_FPR on these pooled (ShareGPT folds split by
+#: conversation, the others out of source). A separate, stricter 3% limit on the look-alikes
+#: alone was tried: it pushed the harmful threshold to 0.94 and lost plain bomb-making
+#: requests, so the pooled rule stays.
 REALISTIC_BENIGN = frozenset(
-    {"benign_sharegpt", "consumer_health.meqsum", "consumer_health.medicationqa"}
+    {
+        "benign_sharegpt",
+        "consumer_health.meqsum",
+        "consumer_health.medicationqa",
+        "notinject",
+        "wildguard.benign",
+        "coconot.contrast",
+        "coconot.pref",
+        "coconot.benign",
+    }
 )
-#: Benign look-alikes built to trip filters (XSTest-like): <= LOOKALIKE_FPR pooled.
-LOOKALIKE_BENIGN = frozenset(
-    {"notinject", "wildguard.benign", "coconot.contrast", "coconot.pref", "coconot.benign"}
-)
-LOOKALIKE_FPR = 0.03
 # Negatives that belong to another detector (AdvBench is harmful, not an injection): kept in
 # training so injection does not learn "harmful = injection", left out of the FPR target.
 CROSS_TASK_NEGATIVES = frozenset({"advbench"})
@@ -108,18 +115,15 @@ def fit_threshold(
     hard_scores: np.ndarray | None = None,
 ) -> float:
     """The targets as one rule, the strictest wins, all on out-of-fold scores: <=1% FPR on
-    ordinary benign prompts and on real traffic (ShareGPT, consumer health), <=3% on benign
-    look-alikes (NotInject, WildGuard, CoCoNot; source-grouped folds: production text is a
-    new source), <=5% on generated hard negatives (`hard_scores`, row-level folds)."""
+    ordinary benign prompts and on the realistic benign pool (source-grouped folds:
+    production text is a new source), <=5% on generated hard negatives (`hard_scores`,
+    row-level folds)."""
     hard = np.array([is_generated_benign(s) for s in sources])
     benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
     realistic = benign & np.array([s in REALISTIC_BENIGN for s in sources])
-    lookalike = benign & np.array([s in LOOKALIKE_BENIGN for s in sources])
-    threshold = threshold_at_fpr(scores[benign & ~hard & ~lookalike], TARGET_FPR)
+    threshold = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
     if realistic.any():
         threshold = max(threshold, threshold_at_fpr(scores[realistic], TARGET_FPR))
-    if lookalike.any():
-        threshold = max(threshold, threshold_at_fpr(scores[lookalike], LOOKALIKE_FPR))
     if not (benign & hard).any():
         return threshold
     hard_scores = scores if hard_scores is None else hard_scores

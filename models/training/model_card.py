@@ -133,7 +133,7 @@ def _source_tables(metrics: dict[str, Any]) -> list[str]:
             "Out-of-fold scores: each source is scored by a model whose training never saw "
             "it (ShareGPT: never saw that conversation). Realistic sources set the threshold.",
             "",
-            "| source | benign rows | FPR | sets the threshold (real 1% / look-alike 3%) |",
+            "| source | benign rows | FPR | realistic (sets the threshold) |",
             "|---|---|---|---|",
         ]
         for source, row in benign.items():

@@ -38,8 +38,6 @@ from .corpus.splits import (
 )
 from .fitting import (
     HARD_NEGATIVE_FPR,
-    LOOKALIKE_BENIGN,
-    LOOKALIKE_FPR,
     REALISTIC_BENIGN,
     TARGET_FPR,
     TRAIN_JOBS,
@@ -179,7 +177,7 @@ def train_binary(
     metrics["realistic_benign_fpr"] = {
         source: row["fpr"]
         for source, row in metrics["out_of_fold_by_source"].items()
-        if source in REALISTIC_BENIGN | LOOKALIKE_BENIGN and "fpr" in row
+        if source in REALISTIC_BENIGN and "fpr" in row
     }
     manifest = {
         "version": datetime.now(UTC).strftime("%Y.%m.%d"),
@@ -193,9 +191,8 @@ def train_binary(
         "featuriser": featuriser.fingerprint(),
         "thresholds": thresholds,
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
-        f"and on real traffic ({', '.join(sorted(REALISTIC_BENIGN))}), "
-        f"{LOOKALIKE_FPR:.0%} on benign look-alikes ({', '.join(sorted(LOOKALIKE_BENIGN))}), "
-        "all out of source-grouped folds (ShareGPT grouped by conversation), and "
+        f"and on the pooled realistic benign sources ({', '.join(sorted(REALISTIC_BENIGN))}; "
+        "out of source-grouped folds, ShareGPT grouped by conversation) and "
         f"{HARD_NEGATIVE_FPR:.0%} on generated hard negatives (out of row-level folds)",
         "evaluation": "metrics.held_out: the same recipe trained without the held-out sources "
         f"(threshold {round(eval_threshold, 6)} fitted on its own out-of-fold rows); "
