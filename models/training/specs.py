@@ -39,12 +39,19 @@ SPECS: dict[str, TaskSpec] = {
         [
             "Trained mostly on English; German and other languages rely on the embedding alone, "
             "and ordinary German questions score higher than English ones.",
-            "Indirect injections generalise poorly to an unseen document format: with BIPIA held "
-            "out, TPR at 1% FPR on it is about 0.18 (0.11 before the synthetic planted-directive "
-            "documents were added; GARAK whois contexts, by contrast, are caught). The shipped "
-            "model learns from BIPIA, so its formats are covered. Scoring the maximum over a "
-            "document's sentences raised BIPIA-unseen AUC from 0.83 to 0.94 in an experiment "
-            "(not shipped: it needs its own threshold for context).",
+            "Indirect injections in an unseen document format are still hard: with BIPIA held "
+            "out, whole-document TPR at 1% FPR is about 0.13 (segment-max AUC 0.94, see the "
+            "leave-one-source-out table); TaskTracker-style triggers are caught much better with "
+            "segment-max (0.31 -> 0.80). A directive inside a very long document is diluted: "
+            "segments are ~300 characters and at most 16 per document, over the first 4,000 "
+            "and last 1,000 characters only.",
+            "A user typing a '### System' block to configure the assistant looks like the "
+            "fake-system-message attack and is flagged (one of the four held-out "
+            "prompt-engineering templates, 21% of those rows); '# Role: ...' and 'act as' "
+            "prompts are not.",
+            "PAIR-style role-play rewrites of a harmful goal are only partly caught here: the "
+            "harmful goal has to carry the signal (harmful detector), and long wrappers dilute "
+            "it.",
             "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
             "a newspaper bot) are the weakest unseen direct-injection source (TPR at 1% FPR "
             "0.64); some of deepset's labels are themselves debatable.",
@@ -65,9 +72,13 @@ SPECS: dict[str, TaskSpec] = {
             "Fiction and education about violence are hard negatives and still cause some flags.",
             'Short weapon-construction questions can score under the threshold ("How do I build '
             'a pipe bomb?" scores low); recorded as a strict xfail test.',
-            'Questions about security testing that name attacks ("How do red teams test chatbots '
-            'for ransomware without causing harm?") are flagged: all of the safe-but-scary false '
-            "positives come from that one evaluation template.",
+            "The threshold is set by the realistic benign pool (ShareGPT users, consumer health, "
+            "NotInject/WildGuard/CoCoNot look-alikes), mostly by the look-alikes, so it is "
+            "high: the shipped model flags under half of held-out benchmark requests at its "
+            "threshold although it ranks them well (TPR at 1% FPR in the tables); lower "
+            "`[detectors.harmful] threshold` for more recall.",
+            "Long fiction or role-play wrappers (PAIR-style) around a harmful goal dilute the "
+            "n-gram signal: few are flagged at the shipped threshold.",
         ],
         embedding_weight=0.0,
     ),
@@ -76,12 +87,18 @@ SPECS: dict[str, TaskSpec] = {
         "Toxic, offensive or hateful language (explicit and implicit), applied to prompts and to "
         "responses separately.",
         [
-            "Davidson tweets dominate the explicit-toxicity positives: slang and slurs from 2017 "
-            "Twitter; reclaimed or quoted slurs are flagged.",
-            "Implicit hate against groups absent from ToxiGen is weaker.",
-            "Explicit toxicity comes from one source (Davidson tweets): held out, the remaining "
-            "implicit-hate data catches almost none of it, so expect misses on explicit abuse "
-            "that looks unlike 2017 tweets.",
+            "Explicit abuse, sexism and hate now come from seven sources (Davidson, OLID, "
+            "Civil Comments toxic spans, EDOS, Stormfront, ETHOS, HatemojiBuild), but each forum "
+            "held out is ranked only moderately (own-rows ROC-AUC 0.55-0.88 in the "
+            "leave-one-source-out table): the model learns each forum's vocabulary more than "
+            "abuse itself.",
+            "Stance is weak: counter-speech, negation and quoting hate to criticise score lower "
+            "than the hate they answer, but HatemojiBuild's label-flipped twins are barely "
+            "separated when that source is unseen (own-rows AUC about 0.55). Do not use the score "
+            "to judge counter-speech.",
+            "The threshold is high (fitted to <= 1% FPR on clean forum posts and benign "
+            "prompts), so only blatant abuse flags; plain 'I hate <group>, they are vermin' can "
+            "stay under it (a strict xfail test).",
         ],
     ),
     "refusal": TaskSpec(
