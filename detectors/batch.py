@@ -104,9 +104,10 @@ class EventBatch:
         for i, context in enumerate(self.normalised_contexts):
             if not context.text:
                 continue
-            for segment in segments(context.text):
-                owners.append(i)
-                texts.append(segment)
+            parts = segments(context.text)
+            if len(parts) > 1:  # one segment is the whole context, already scored
+                owners.extend([i] * len(parts))
+                texts.extend(parts)
         if not texts:
             return np.zeros(0, dtype=int), None
         return np.array(owners, dtype=int), self.featuriser.features(texts)

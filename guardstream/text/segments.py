@@ -2,40 +2,40 @@
 
 Why: an instruction planted in a long tool output or retrieved page is a small part of the
 text, so a whole-document score dilutes it; the max over segments does not (BIPIA with its
-format unseen: AUC 0.83 -> 0.94 in an earlier experiment). Segments are sentences and lines
-merged up to `max_chars`, at most `max_segments` per document (adjacent ones merged further),
-so the cost per document stays bounded (each segment is clipped like any text when
-featurised).
+format unseen: AUC 0.89 -> 0.94, TaskTracker TPR at 1% FPR 0.31 -> 0.80). Segments cover the
+same characters the whole-document features keep (`featuriser.clip`: the first 2,000 and the
+last 500), so segment-max costs about one more featurisation of the document, and sentences are
+packed greedily into windows of about `max_chars`, at most `max_segments` per document.
 """
 
 from __future__ import annotations
 
 import re
 
-MIN_CHARS = 60
 MAX_CHARS = 300
-MAX_SEGMENTS = 16
-#: Longer documents are segmented over their first HEAD and last TAIL characters only: the
-#: cost stays near one whole-document featurisation (which keeps 2,000 + 500).
-HEAD_CHARS = 4000
-TAIL_CHARS = 1000
-_BOUNDARY = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=[\"']),\s*(?=[\"'])|\\n")
+MAX_SEGMENTS = 8
+HEAD_CHARS = 2000
+TAIL_CHARS = 500
+_BOUNDARY = re.compile(r"(?<=[.!?。])\s+|\n+")
 
 
 def segments(text: str, max_chars: int = MAX_CHARS, max_segments: int = MAX_SEGMENTS) -> list[str]:
-    """Sentence/line windows of `text`; a short text is one segment (itself)."""
+    """Sentence/line windows of `text`; a text of at most `max_chars` is one segment."""
     if len(text) <= max_chars:
         return [text] if text.strip() else []
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = f"{text[:HEAD_CHARS]}\n{text[-TAIL_CHARS:]}"
-    pieces = [p.strip() for p in _BOUNDARY.split(text) if p and p.strip()]
+    # each emitted segment is at least `size` long, so there are at most `max_segments`
+    size = max(max_chars, -(-len(text) // max_segments))
     out: list[str] = []
-    for piece in pieces:
-        if out and (len(out[-1]) < MIN_CHARS or len(out[-1]) + len(piece) < max_chars // 2):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    while len(out) > max_segments:
-        merged = [" ".join(out[i : i + 2]) for i in range(0, len(out), 2)]
-        out = merged
+    current = ""
+    for piece in _BOUNDARY.split(text):
+        if not piece or piece.isspace():
+            continue
+        current = f"{current} {piece}" if current else piece
+        if len(current) >= size:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
     return out
