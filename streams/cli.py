@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
+from aiokafka.errors import KafkaError
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
@@ -45,10 +47,16 @@ app.add_typer(drift_app, name="drift")
 
 def main() -> None:
     """Entry point: guardstream's own errors become one clear line and exit code 2."""
+    # aiokafka logs each failed connection attempt; with no logging configured (every command
+    # but the worker, which configures its own) Python would print them raw before our line.
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     try:
         app()
     except GuardstreamError as exc:
         print(f"guardstream: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KafkaError as exc:  # the broker went away mid-command
+        print(f"guardstream: error: Kafka: {exc}", file=sys.stderr)
         sys.exit(2)
 
 

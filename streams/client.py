@@ -7,6 +7,7 @@ yielded: a redelivered alert reaches the caller once.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from guardstream.contracts import (
@@ -27,6 +29,7 @@ from guardstream.contracts import (
 )
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
+from guardstream.errors import BrokerError
 from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
 from guardstream.streams.limits import producer_max_request_bytes
@@ -39,8 +42,20 @@ class _KafkaClient:
     _client: AIOKafkaProducer | AIOKafkaConsumer
 
     async def __aenter__(self) -> Self:
-        await self._client.start()
+        """Start the client; no broker is one clear BrokerError (one line in the CLI), and the
+        half-started client is closed rather than left to warn "Unclosed" at exit."""
+        try:
+            await self._client.start()
+        except KafkaError as exc:
+            with contextlib.suppress(Exception):
+                await self._client.stop()
+            raise BrokerError(f"cannot reach Kafka at {self.servers}: {exc}") from exc
         return self
+
+    @property
+    def servers(self) -> str:
+        inner = getattr(self._client, "client", None) or getattr(self._client, "_client", None)
+        return str(getattr(inner, "_bootstrap_servers", "?"))
 
     async def __aexit__(
         self,
