@@ -13,17 +13,27 @@ from guardstream.models.featuriser import Featuriser, default_featuriser
 from guardstream.text.normalise import NormalisedText, normalise
 from guardstream.text.segments import segments
 
+# Every text a detector sees is clipped once, here, to this many characters (configurable via
+# `limits.max_text_chars`): detector cost per event is bounded whatever the event's size.
+DEFAULT_MAX_TEXT_CHARS = 100_000
+
 
 class EventBatch:
     """Events plus lazily computed, cached views of their text.
 
     Detectors ask for what they need; whatever one computes (normalised text, embeddings) the
-    next one gets for free.
+    next one gets for free. The four text views are clipped to `max_chars`.
     """
 
-    def __init__(self, events: Sequence[LLMEvent], featuriser: Featuriser | None = None) -> None:
+    def __init__(
+        self,
+        events: Sequence[LLMEvent],
+        featuriser: Featuriser | None = None,
+        max_chars: int = DEFAULT_MAX_TEXT_CHARS,
+    ) -> None:
         self.events = list(events)
         self._featuriser = featuriser
+        self.max_chars = max_chars
 
     @property
     def featuriser(self) -> Featuriser:
@@ -36,19 +46,19 @@ class EventBatch:
 
     @cached_property
     def prompts(self) -> list[str]:
-        return [e.prompt_text() for e in self.events]
+        return [(e.prompt_text())[: self.max_chars] for e in self.events]
 
     @cached_property
     def user_texts(self) -> list[str]:
-        return [e.user_text() for e in self.events]
+        return [(e.user_text())[: self.max_chars] for e in self.events]
 
     @cached_property
     def contexts(self) -> list[str]:
-        return [e.context_text() for e in self.events]
+        return [(e.context_text())[: self.max_chars] for e in self.events]
 
     @cached_property
     def responses(self) -> list[str]:
-        return [e.response or "" for e in self.events]
+        return [(e.response or "")[: self.max_chars] for e in self.events]
 
     @cached_property
     def normalised_users(self) -> list[NormalisedText]:

@@ -8,9 +8,10 @@ import re
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardstream.contracts import Evidence, short_hash
+from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.keyed_hash import key_id, keyed_hash
 
 WORD_RE = re.compile(r"\w+")
 SHINGLE = 6
@@ -54,7 +55,8 @@ class LeakageDetector(Detector):
                     field="response",
                     start=response.find(c),
                     end=response.find(c) + len(c),
-                    value_sha256=short_hash(c),
+                    value_sha256=keyed_hash(c),
+                    value_key_id=key_id(),
                 )
                 for c in self.canaries
                 if c in response

@@ -29,7 +29,9 @@ PII_PATTERNS: tuple[
 ] = (
     (
         "email",
-        re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+        re.compile(
+            r"[\w.+-](?<![\w.+-][\w.+-])[\w.+-]*+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+        ),
         _always,
         _contains("@"),
     ),

@@ -7,18 +7,24 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from guardstream.contracts import Evidence, short_hash
+from guardstream.contracts import Evidence
+from guardstream.keyed_hash import key_id, keyed_hash
 
 
 def redacted_evidence(kind: str, field: str, match: re.Match[str]) -> Evidence:
     """Type, position and a hash of the value: enough to find and de-duplicate, never the value."""
-    value = match.group()
+    return redacted_span(kind, field, match.string, match.start(), match.end())
+
+
+def redacted_span(kind: str, field: str, text: str, start: int, end: int) -> Evidence:
+    value = text[start:end]
     return Evidence(
         kind=kind,
         field=field,
-        start=match.start(),
-        end=match.end(),
-        value_sha256=short_hash(value),
+        start=start,
+        end=end,
+        value_sha256=keyed_hash(value),
+        value_key_id=key_id(),
         detail=f"{len(value)} chars",
     )
 

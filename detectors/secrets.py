@@ -15,11 +15,20 @@ from detect_secrets.plugins.jwt import JwtTokenDetector
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.redaction import drop_overlapping, redacted_evidence, scan_fields
+from guardstream.detectors.npm_token import npm_token_spans
+from guardstream.detectors.redaction import (
+    drop_overlapping,
+    redacted_evidence,
+    redacted_span,
+    scan_fields,
+)
+from guardstream.detectors.secret_gates import PLUGIN_GATES, open_gates
 from guardstream.text.long_words import long_words
 
 # Plugins that flag ordinary prose or that belong to the PII detector.
 EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
+# Plugins whose regex backtracks super-linearly, each replaced by an equivalent linear matcher.
+LINEAR_REWRITES = {"NpmDetector": ("Npm", npm_token_spans)}
 # Every detect-secrets pattern needs a token of 16+ key characters, a URL credential, an npm
 # registry line or a key header; prose without any of them skips the 45 patterns. Hyphens and
 # dots are not key characters here, so "step-by-step" or "10-year-old." do not open the gate.
@@ -44,6 +53,8 @@ def secret_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     for cls in sorted(plugins, key=lambda c: c.__name__):
         if not issubclass(cls, RegexBasedDetector) or cls.__name__ in EXCLUDED_PLUGINS:
             continue
+        if cls.__name__ in LINEAR_REWRITES:
+            continue
         kind = cls.__name__.removesuffix("Detector")
         patterns.extend((kind, regex) for regex in cls().denylist if regex.pattern)
     return tuple(patterns)
@@ -54,11 +65,17 @@ def find_secrets(text: str, field: str) -> list[Evidence]:
     found: list[Evidence] = []
     if not text or not may_hold_secret(text):
         return found
+    opened = open_gates(text.lower())
     for kind, pattern in secret_patterns():
+        if kind in PLUGIN_GATES and kind not in opened:
+            continue
         for match in pattern.finditer(text):
             if kind == "JwtToken" and not JwtTokenDetector.is_formally_valid(match.group()):
                 continue
             found.append(redacted_evidence(f"secret.{kind}", field, match))
+    for kind, spans in LINEAR_REWRITES.values():
+        for start, end in spans(text):
+            found.append(redacted_span(f"secret.{kind}", field, text, start, end))
     return drop_overlapping(found)
 
 

@@ -25,3 +25,7 @@ class EventDecodeError(GuardstreamError):
 
 class BrokerError(GuardstreamError):
     """The embedded broker could not be started or reached."""
+
+
+class ThresholdError(GuardstreamError):
+    """A threshold change or fit was refused before anything was published."""

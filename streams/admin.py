@@ -16,21 +16,25 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     """Every topic guardstream reads or writes; the control topic is compacted (latest per key)."""
     topics = settings.topics
     plain = [topics.events, topics.scores, topics.alerts, topics.dlq, topics.feedback]
+    plain.append(topics.drift_rows)
+    if settings.ingest.otlp.topic:  # the OpenTelemetry Collector's kafka exporter writes here
+        plain.append(settings.ingest.otlp.topic)
     specs = [NewTopic(name, topics.partitions, topics.replication_factor) for name in plain]
-    specs.append(
-        NewTopic(
-            topics.control,
-            1,
-            topics.replication_factor,
-            topic_configs={"cleanup.policy": "compact"},
+    for compacted in (topics.control, topics.drift_status):
+        specs.append(
+            NewTopic(
+                compacted,
+                1,
+                topics.replication_factor,
+                topic_configs={"cleanup.policy": "compact"},
+            )
         )
-    )
     return specs
 
 
 async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create missing topics; return the names that were created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
     except (KafkaConnectionError, TimeoutError) as exc:

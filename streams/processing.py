@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from guardstream.contracts import Alert, LLMEvent, ScoreRecord
+from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.pipeline import Pipeline
 from guardstream.errors import EventDecodeError
 from guardstream.streams.dead_letter import DeadLetter
@@ -21,6 +22,7 @@ class RawMessage:
     topic: str
     partition: int
     offset: int
+    key: bytes | None = None
 
 
 @dataclass
@@ -28,12 +30,20 @@ class BatchOutput:
     scores: list[ScoreRecord] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # seconds per detector for this batch (metrics; filled where scoring ran, child or thread)
+    detector_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def process_batch(
-    messages: Sequence[RawMessage], pipeline: Pipeline, max_bytes: int
+    messages: Sequence[RawMessage],
+    pipeline: Pipeline,
+    max_bytes: int,
+    state: StateStore | None = None,
 ) -> BatchOutput:
-    """Decode, score and threshold; anything that cannot be decoded or scored is dead-lettered."""
+    """Decode, score and threshold; anything that cannot be decoded or scored is dead-lettered.
+
+    With `state`, behaviour detectors and alert suppression run too; each event's partition
+    tells the store where its keys live."""
     output = BatchOutput()
     events: list[LLMEvent] = []
     origins: list[RawMessage] = []
@@ -43,7 +53,10 @@ def process_batch(
             origins.append(message)
         except EventDecodeError as exc:
             output.dead_letters.append(_dead_letter(message, exc.reason, exc.code))
-    for verdict, origin in zip(pipeline.run(events), origins, strict=True):
+    shards = [origin.partition for origin in origins]
+    verdicts = pipeline.run(events, state, shards)
+    output.detector_seconds = dict(pipeline.detector_seconds)
+    for verdict, origin in zip(verdicts, origins, strict=True):
         if verdict.record is None:
             output.dead_letters.append(_dead_letter(origin, verdict.error or "?", "detector"))
             continue

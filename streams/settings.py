@@ -12,13 +12,23 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from guardstream.detectors.config import DetectorConfig
+from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
+from guardstream.detectors.config import AlertConfig, DetectorConfig
+from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.registry import available_detectors
 from guardstream.errors import ConfigError
+from guardstream.streams.limits import LimitSettings, check_limits
+from guardstream.streams.ops_settings import (
+    KafkaSettings,
+    LogSettings,
+    MetricsSettings,
+    Profile,
+    SecuritySettings,
+)
 
 ENV_PREFIX = "GUARDSTREAM_"
 ENV_NOT_SETTINGS = frozenset({"GUARDSTREAM_CONFIG", "GUARDSTREAM_DATA"})
@@ -35,6 +45,8 @@ class TopicSettings(Strict):
     dlq: str = "llm.events.dlq"
     control: str = "guardstream.control"
     feedback: str = "llm.feedback"
+    drift_rows: str = "guardstream.drift.rows"  # score metrics keyed by app_id (drift windows)
+    drift_status: str = "guardstream.drift.status"  # latest drift verdicts per app/model
     partitions: int = Field(default=4, ge=1, le=10_000)
     replication_factor: int = Field(default=1, ge=1, le=16)
 
@@ -47,15 +59,53 @@ class WorkerSettings(Strict):
     session_timeout_s: float = Field(default=10.0, ge=1, le=300)
     heartbeat_interval_s: float = Field(default=1.0, gt=0, le=60)
     web_port: int = Field(default=6066, ge=0, le=65535)
+    web_bind: str = Field(default="127.0.0.1", min_length=1, description="0.0.0.0 to expose")
     data_dir: Path = Path(".guardstream")
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
+    # worker processes on this host, one consumer group: 0 = one per usable CPU core, at most
+    # one per partition of the events topic (`guardstream worker --processes N` overrides)
+    processes: int = Field(default=0, ge=0, le=256)
+
+
+class OtlpIngestSettings(Strict):
+    """`[ingest.otlp]`: OpenTelemetry GenAI spans in. With `topic` set the worker also consumes
+    the OpenTelemetry Collector's kafka exporter topic; the user-id options serve the receiver too.
+    """
+
+    topic: str | None = Field(default=None, min_length=1)
+    encoding: Literal["otlp_proto", "otlp_json"] = "otlp_proto"
+    user_id_attribute: str | None = Field(default=None, min_length=1)
+    default_user_id: str = Field(default="anonymous", min_length=1, max_length=256)
+    max_request_bytes: int = Field(default=16_777_216, ge=1024)
+
+
+class IngestSettings(Strict):
+    otlp: OtlpIngestSettings = OtlpIngestSettings()
+
+
+class EvidenceSettings(Strict):
+    """The per-deployment secret behind evidence fingerprints (HMAC-SHA256). Set `hmac_key`
+    (GUARDSTREAM_EVIDENCE__HMAC_KEY) the same on every worker; unset, a key is generated into
+    `key_file` (default: worker.data_dir/evidence.key) with a warning."""
+
+    hmac_key: SecretStr | None = Field(default=None, min_length=16)
+    key_file: Path | None = None
 
 
 class Settings(Strict):
     bootstrap: str = "kafka://localhost:9092"
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
+    limits: LimitSettings = LimitSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    ingest: IngestSettings = IngestSettings()
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
+    drift: DriftConfig = DriftConfig()
+    alerts: AlertConfig = AlertConfig()
+    kafka: KafkaSettings = KafkaSettings()
+    security: SecuritySettings = SecuritySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logs: LogSettings = LogSettings()
 
     @field_validator("bootstrap")
     @classmethod
@@ -71,11 +121,23 @@ class Settings(Strict):
     @field_validator("detectors")
     @classmethod
     def _known_detectors(cls, value: dict[str, DetectorConfig]) -> dict[str, DetectorConfig]:
-        known = available_detectors()
+        known = [*available_detectors(), *BEHAVIOUR_DETECTORS]
         for name in value:
             if name not in known:
                 raise ValueError(f"unknown detector {name!r}; available: {', '.join(known)}")
         return value
+
+    def tuning(self) -> Profile:
+        """The Kafka profile with explicit `[kafka]` knobs and `[worker]` batch settings."""
+        explicit = self.worker.model_fields_set
+        return self.kafka.resolved(
+            self.worker.batch_size if "batch_size" in explicit else None,
+            self.worker.batch_window_s if "batch_window_s" in explicit else None,
+        )
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """`bootstrap_servers` plus the [security] options, for any aiokafka client."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.security.aiokafka_options()}
 
     @property
     def bootstrap_servers(self) -> str:
@@ -104,7 +166,7 @@ def load_settings(
     for dotted, value in (overrides or {}).items():
         _set_nested(merged, dotted.split("."), value)
     try:
-        return Settings.model_validate(merged)
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(root)"
@@ -113,6 +175,14 @@ def load_settings(
         if first["type"] == "extra_forbidden":
             message = "unknown setting"
         raise ConfigError(key, f"{message}{origin}") from exc
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Cross-field checks a single field's validator cannot make; the first problem is raised."""
+    for key, problem in check_limits(settings.limits, settings.worker.max_event_bytes):
+        raise ConfigError(key, problem)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

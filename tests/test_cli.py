@@ -56,7 +56,7 @@ def test_schema_prints_the_contracts() -> None:
     result = run_cli("schema")
     assert result.returncode == 0
     schemas = json.loads(result.stdout)
-    assert set(schemas) == {"LLMEvent", "ScoreRecord", "Alert"}
+    assert set(schemas) >= {"LLMEvent", "ScoreRecord", "Alert", "ThresholdRecord", "Feedback"}
     assert "prompt" in schemas["LLMEvent"]["properties"]
     assert run_cli("schema", "Nope").returncode != 0
 

@@ -107,7 +107,11 @@ def test_worker_crash_and_restart_loses_no_event(
             lambda r: {json.loads(x.value)["event_id"] for x in r} >= expected,
             timeout_s=120,
         )
-    assert {json.loads(r.value)["event_id"] for r in scores} == expected
+    ids = [json.loads(r.value)["event_id"] for r in scores]
+    assert set(ids) == expected  # nothing lost
+    # Offsets are committed after each batch's acks: only the batch in flight is re-read.
+    duplicates = len(ids) - len(set(ids))
+    assert duplicates <= 10 * stack_settings.topics.partitions, duplicates
 
 
 def test_worker_with_bad_config_exits_naming_the_key(stack_env: dict[str, str]) -> None:

@@ -57,7 +57,8 @@ def test_detector_failure_costs_only_the_culprit() -> None:
         [make_event("ok", index=0), make_event("poison", index=1), make_event("fine", index=2)]
     )
     assert [v.error is None for v in verdicts] == [True, False, True]
-    assert "boom" in verdicts[1].error
+    # the type and place, never the message (it may quote user text)
+    assert "RuntimeError" in verdicts[1].error and "boom" not in verdicts[1].error
 
 
 def test_process_batch_dead_letters_and_keeps_going() -> None:

@@ -51,7 +51,10 @@ BASE64_TOKEN_RE = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 HEX_TOKEN_RE = re.compile(r"(?:[0-9A-Fa-f]{2}){12,}")
 ROT13_SAMPLE_WORDS = 80
 WORD_RE = re.compile(r"[^\W_]+(?:[@$][^\W_]*)*|[@$][^\W_]+", re.UNICODE)
-LEET_TOKEN_RE = re.compile(r"(?<![\w@$])[A-Za-z@$]*[013457@$][A-Za-z013457@$]*(?![\w@$])")
+# A whole word over letters and leet characters holding at least one leet character. Written
+# as a look-ahead plus one possessive run: the former `[A-Za-z@$]*[013457@$][A-Za-z013457@$]*`
+# backtracked quadratically on 'a' + '@' * N + 'a_' (9.2 s at 20 kB). Same matches.
+LEET_TOKEN_RE = re.compile(r"(?<![\w@$])(?=[A-Za-z]*+[013457@$])[A-Za-z013457@$]++(?![\w@$])")
 LEET_INSIDE_RE = re.compile(r"[A-Za-z][013457@$]+[A-Za-z]")
 LEET_MAP = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
@@ -106,7 +109,7 @@ def _fold_lookalikes(text: str, findings: list[Finding]) -> str:
         if word.isascii():
             continue
         mapped = word.translate(HOMOGLYPHS)
-        latin = sum(c.isascii() for c in word)
+        latin = len(word.encode("ascii", "ignore"))  # C-speed count of the ASCII letters
         if mapped != word and mapped.isascii() and latin >= 1:
             findings.append(Finding("homoglyph", match.start(), match.end(), "mixed-script word"))
             out.append(folded[last : match.start()])
@@ -125,7 +128,10 @@ def _letters_changed(before: str, after: str) -> bool:
 
 def _collapse_spaced(text: str, findings: list[Finding]) -> str:
     def collapse(match: re.Match[str]) -> str:
-        findings.append(Finding("spaced_letters", match.start(), match.end(), match.group()[:40]))
+        # the length only: the letters themselves are user text (a de-spaced e-mail, a name)
+        findings.append(
+            Finding("spaced_letters", match.start(), match.end(), f"{len(match.group())} chars")
+        )
         return re.sub(r"[ .\-_*·|]", "", match.group())
 
     return SPACED_RE.sub(collapse, text) if SPACED_GATE_RE.search(text) else text

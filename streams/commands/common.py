@@ -46,6 +46,15 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, line
 
 
+def read_jsonl_bytes(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw bytes without the newline) for every non-blank line; no decoding, so
+    invalid UTF-8 on one line is that line's problem, not the whole file's."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line.rstrip(b"\r\n")
+
+
 def parse_json_object(line: str) -> dict[str, Any]:
     data = json.loads(line)
     if not isinstance(data, dict):

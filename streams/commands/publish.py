@@ -8,34 +8,33 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from rich.markup import escape
 from rich.progress import Progress
 
 from guardstream.contracts import LLMEvent
+from guardstream.errors import EventDecodeError
 from guardstream.streams.client import EventPublisher
 from guardstream.streams.commands.common import (
     BootstrapOption,
     ConfigOption,
     console,
-    parse_json_object,
-    read_jsonl,
+    read_jsonl_bytes,
     settings_from,
 )
-from guardstream.streams.decoding import describe_validation_error
+from guardstream.streams.decoding import decode_event
 from guardstream.streams.settings import Settings
 
 
-def validate_lines(path: Path) -> tuple[list[LLMEvent], list[str]]:
-    """Every valid event, and a readable error for every invalid line."""
+def validate_lines(path: Path, max_bytes: int) -> tuple[list[LLMEvent], list[str]]:
+    """Every valid event, and a readable error for every invalid line (the worker's own
+    decoding, so a line rejected here is one the worker would dead-letter)."""
     events: list[LLMEvent] = []
     errors: list[str] = []
-    for number, line in read_jsonl(path):
+    for number, raw in read_jsonl_bytes(path):
         try:
-            events.append(LLMEvent.model_validate(parse_json_object(line)))
-        except ValidationError as exc:
-            errors.append(f"line {number}: {describe_validation_error(exc)}")
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            errors.append(f"line {number}: {exc}")
+            events.append(decode_event(raw, max_bytes))
+        except EventDecodeError as exc:
+            errors.append(f"line {number}: {exc.reason} [{exc.code}]")
     return events, errors
 
 
@@ -67,11 +66,11 @@ def publish(
     """Publish LLM events from a JSON Lines file to the events topic."""
     settings = settings_from(config, bootstrap)
     if raw:
-        payloads: list[Any] = [line.rstrip("\n").encode() for _, line in read_jsonl(file)]
+        payloads: list[Any] = [raw for _, raw in read_jsonl_bytes(file)]
     else:
-        events, errors = validate_lines(file)
+        events, errors = validate_lines(file, settings.worker.max_event_bytes)
         for error in errors[:20]:
-            console.print(f"[red]invalid[/red] {error}")
+            console.print(f"[red]invalid[/red] {escape(error)}")  # reasons hold [brackets]
         if errors and not skip_invalid:
             console.print(f"{len(errors)} invalid line(s); nothing sent (use --skip-invalid)")
             raise typer.Exit(1)

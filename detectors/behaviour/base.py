@@ -1,0 +1,92 @@
+"""What a behaviour detector sees per event and what it returns: plain data, no Kafka.
+
+A behaviour detector is a small stateful class, like river's: `update(observation, state)`
+folds one event into the state of its key and returns the score after it. Events reach it in
+event-time order per key; the windows are event-time windows, so replaying a file gives the
+same scores as the live stream.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from guardstream.contracts import LLMEvent, Scope, Severity
+
+
+class BehaviourOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One scored event as behaviour detectors see it."""
+
+    event: LLMEvent
+    ts: float
+    scores: Mapping[str, float]
+    flags: frozenset[str]
+    embedding: np.ndarray | None = None
+
+    @property
+    def user_key(self) -> str:
+        return f"{self.event.app_id}\x1f{self.event.user_id}"
+
+
+@dataclass(frozen=True)
+class BehaviourScore:
+    """The score after an event, the window it covers and the events that drove it.
+
+    `contributed` says whether this event itself added to the evidence (an attack, a retry, a
+    request): only those may raise or update an alert.
+    """
+
+    score: float
+    contributed: bool
+    scope_id: str
+    window_start: datetime
+    window_end: datetime
+    event_ids: Sequence[str] = ()
+    event_count: int = 0
+    detail: dict[str, float] = field(default_factory=dict)
+
+
+class BehaviourDetector(ABC):
+    """Subclasses set the class attributes, `key` and `update`."""
+
+    name: ClassVar[str]
+    score_key: ClassVar[str]
+    version: ClassVar[str] = "1"
+    category: ClassVar[str] = "abuse"
+    severity: ClassVar[Severity] = "medium"
+    scope: ClassVar[Scope] = "user"
+    default_threshold: ClassVar[float] = 0.5
+    Options: ClassVar[type[BehaviourOptions]] = BehaviourOptions
+    # Per-event signals this detector reads; their thresholds decide `Observation.flags`.
+    needs_embedding: ClassVar[bool] = False
+
+    def __init__(self, options: BaseModel | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    @property
+    def namespace(self) -> str:
+        """The state namespace (one faust table per namespace in the worker)."""
+        return self.score_key
+
+    def key(self, obs: Observation) -> str | None:
+        """State key of the event (None: this event has no such scope, e.g. no session)."""
+        return obs.user_key
+
+    def scope_id(self, obs: Observation) -> str:
+        return obs.event.user_id
+
+    @abstractmethod
+    def update(self, obs: Observation, state: dict | None) -> tuple[BehaviourScore, dict | None]:
+        """Fold one event into `state` (None for a new key); return the score and new state
+        (None deletes the key)."""

@@ -1,0 +1,31 @@
+"""Robust statistics: median/MAD z-scores that one flooder cannot drag, and a squash to [0, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import median
+
+MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
+
+
+def mad(values: Sequence[float], centre: float | None = None) -> float:
+    """Median absolute deviation from the median (or from `centre`)."""
+    if not values:
+        return 0.0
+    mid = median(values) if centre is None else centre
+    return median(abs(v - mid) for v in values)
+
+
+def robust_z(value: float, sample: Sequence[float], min_scale: float) -> float:
+    """(value - median) / (1.4826 MAD), the scale floored at `min_scale` and at 10% of the
+    median, so a sample of identical values does not make every small excess infinite."""
+    centre = median(sample)
+    scale = max(MAD_TO_SIGMA * mad(sample, centre), min_scale, 0.1 * abs(centre))
+    return (value - centre) / scale
+
+
+def squash(value: float, half: float) -> float:
+    """Map [0, inf) onto [0, 1): 0.5 at `half`, rising with value; negatives give 0."""
+    if value <= 0:
+        return 0.0
+    return value / (value + half)

@@ -1,0 +1,75 @@
+"""Event-time windows as plain functions over JSON-ready bucket lists.
+
+A bucket list is `[[start_s, amount], ...]` sorted by start, one entry per `step_s` of event
+time. Hopping windows (size, step) end on step boundaries, as faust's hopping windows do.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def bucket_start(ts: float, step_s: float) -> float:
+    """Start of the step that holds `ts` (epoch-aligned, so every worker agrees)."""
+    return math.floor(ts / step_s) * step_s
+
+
+def hopping_window(ts: float, size_s: float, step_s: float) -> tuple[float, float]:
+    """The hopping window that holds `ts` and ends first: at the step boundary after `ts`, so
+    it covers the `size_s` of event time up to now."""
+    end = bucket_start(ts, step_s) + step_s
+    return end - size_s, end
+
+
+def hopping_windows(ts: float, size_s: float, step_s: float) -> list[tuple[float, float]]:
+    """Every hopping window that holds `ts`, earliest first (size / step of them)."""
+    start, end = hopping_window(ts, size_s, step_s)
+    count = math.ceil(size_s / step_s)
+    return [(start + k * step_s, end + k * step_s) for k in range(count)]
+
+
+def add(buckets: list[list[float]], ts: float, step_s: float, amount: float) -> list[list[float]]:
+    """Add `amount` to the bucket of `ts`, keeping the list sorted by start."""
+    start = bucket_start(ts, step_s)
+    for bucket in reversed(buckets):
+        if bucket[0] == start:
+            bucket[1] += amount
+            return buckets
+        if bucket[0] < start:
+            break
+    buckets.append([start, amount])
+    buckets.sort(key=lambda b: b[0])
+    return buckets
+
+
+def prune(buckets: list[list[float]], oldest_start: float) -> list[list[float]]:
+    """Drop buckets that start before `oldest_start`."""
+    return [b for b in buckets if b[0] >= oldest_start]
+
+
+def total(buckets: list[list[float]], start: float, end: float) -> float:
+    """Sum of the buckets whose start lies in [start, end)."""
+    return sum(amount for s, amount in buckets if start <= s < end)
+
+
+def block_totals(
+    buckets: list[list[float]], end: float, size_s: float, count: int, since: float
+) -> list[float]:
+    """Totals of the `count` whole windows of `size_s` before `end`, newest first, skipping
+    windows that end before `since` (the key's first sighting: no history yet)."""
+    totals: list[float] = []
+    for k in range(count):
+        block_end = end - k * size_s
+        if block_end <= since:
+            break
+        totals.append(total(buckets, block_end - size_s, block_end))
+    return totals

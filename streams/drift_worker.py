@@ -1,0 +1,141 @@
+"""Faust wiring for drift: three small agents, added to the worker by `add_drift(app, ...)`.
+
+- `guardstream.drift_route` reads `llm.scores`, keeps each record's metrics as a compact row and
+  sends one message per app and batch to `guardstream.drift.rows`, keyed by app_id, so every
+  (app, model) window lives on one partition (and one worker) whichever user the events came from.
+- `guardstream.drift_control` turns `drift-reference/...` records on `guardstream.control` into a
+  marker on the same rows topic, so "set reference now" is applied in order with the rows.
+- `guardstream.drift_monitor` updates the windows (a faust table with a changelog), publishes
+  drift alerts to `llm.alerts` and the latest verdicts to `guardstream.drift.status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+from threadpoolctl import ThreadpoolController
+
+from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
+from guardstream.detectors.drift.monitor import DriftMonitor, Update
+from guardstream.detectors.drift.rows import DriftRow, row_from_dict
+from guardstream.streams.drift_state import TableStates, status_record
+from guardstream.streams.settings import Settings
+
+log = logging.getLogger(__name__)
+ROUTE_BATCH = 512
+BLAS = ThreadpoolController()
+
+
+def route_rows(values: list[bytes], settings: Settings) -> dict[str, list[list[Any]]]:
+    """Score records (JSON) to compact rows grouped by app_id: [model, *row] each."""
+    config = settings.drift
+    by_app: dict[str, list[list[Any]]] = defaultdict(list)
+    for value in values:
+        try:
+            record = json.loads(value)
+            row = row_from_dict(record, config.refusal_threshold, config.toxicity_threshold)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("drift: score record skipped: %s", exc)
+            continue
+        if row is not None and record.get("app_id"):
+            by_app[record["app_id"]].append([record.get("model"), *row.to_json()])
+    return by_app
+
+
+def apply_message(
+    message: dict[str, Any], app_id: str, states: TableStates
+) -> list[tuple[Any, Update]]:
+    """One rows-topic message (rows of one app, or a set-reference marker) to state updates."""
+    monitor = states.monitor
+    if "set_reference" in message:
+        marker = DriftReferenceRecord.model_validate(message["set_reference"])
+        at = marker.at.timestamp()
+        models = [marker.model] if marker.model else states.models(app_id)
+        out = []
+        for model in models:
+            state = states.get(app_id, model)
+            if state.reference_after is None or at > state.reference_after:
+                out.append((state, monitor.set_reference(state, at)))
+        return out
+    by_model: dict[str | None, list[DriftRow]] = defaultdict(list)
+    for model, *row in message["rows"]:
+        by_model[model].append(DriftRow.from_json(row))
+    out = []
+    for model, rows in by_model.items():
+        state = states.get(app_id, model)
+        with BLAS.limit(limits=1):  # small matrices: BLAS threads cost more than they save
+            out.append((state, monitor.update(state, rows)))
+    return out
+
+
+def add_drift(app: faust.App, settings: Settings) -> None:
+    """Add the drift agents to the worker app, unless `drift.enabled` is false."""
+    if not settings.drift.enabled:
+        return
+    topics = settings.topics
+    scores = app.topic(topics.scores, value_type=bytes)
+    rows_topic = app.topic(topics.drift_rows, value_type=bytes, partitions=topics.partitions)
+    control = app.topic(topics.control, value_type=bytes)
+    table = app.Table(
+        "guardstream-drift", default=None, partitions=topics.partitions, value_type=bytes
+    )
+    states = TableStates(table, DriftMonitor(settings.drift))
+    drift_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-drift")
+
+    @app.on_partitions_revoked.connect
+    async def _forget(app: faust.App, revoked: Any, **_: Any) -> None:
+        states.forget()  # another worker may own those keys now: reload from the table
+
+    @app.agent(scores, name="guardstream.drift_route")
+    async def drift_route(stream: faust.StreamT[bytes]) -> None:
+        async for values in stream.take(ROUTE_BATCH, within=settings.worker.batch_window_s):
+            for app_id, rows in route_rows(values, settings).items():
+                body = json.dumps({"rows": rows}, separators=(",", ":")).encode()
+                await rows_topic.send(key=app_id.encode(), value=body)
+
+    @app.agent(control, name="guardstream.drift_control")
+    async def drift_control(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            key = (event.key or b"").decode("utf-8", "replace")
+            if not key.startswith(DRIFT_REFERENCE_PREFIX):
+                continue
+            try:
+                marker = DriftReferenceRecord.model_validate_json(event.value or b"null")
+            except ValidationError as exc:
+                log.warning("drift: control record %s ignored: %s", key, exc)
+                continue
+            body = json.dumps({"set_reference": marker.model_dump(mode="json")}).encode()
+            await rows_topic.send(key=marker.app_id.encode(), value=body)
+
+    @app.agent(rows_topic, name="guardstream.drift_monitor")
+    async def drift_monitor(stream: faust.StreamT[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        async for event in stream.events():  # one message per app and batch: table writes
+            app_id = (event.key or b"").decode()  # land on this event's partition
+            try:
+                message = json.loads(event.value)
+            except ValueError:
+                log.warning("drift: rows message for %s is not JSON; skipped", app_id)
+                continue
+            updates = await loop.run_in_executor(
+                drift_thread, apply_message, message, app_id, states
+            )
+            for state, update in updates:
+                states.write(state, update)
+                for alert in update.alerts:
+                    await app.producer.send(
+                        topics.alerts, alert.alert_id.encode(),
+                        alert.model_dump_json().encode(), None, None, None,
+                    )  # fmt: skip
+                if update.findings or update.dropped_chunks:
+                    status = json.dumps(status_record(state)).encode()
+                    await app.producer.send(
+                        topics.drift_status, state.scope_id.encode(), status, None, None, None
+                    )

@@ -1,0 +1,146 @@
+"""The `[kafka]` and `[security]` settings, delivered to faust's aiokafka clients.
+
+Most knobs go through faust's own configuration (`faust_options`). Two do not: faust 0.15.3
+builds the worker's `AIOKafkaConsumer` with `fetch_max_wait_ms=1500` written into the call and
+no way to pass `fetch_min_bytes`. On Tansu an empty fetch is answered only when that wait runs
+out, so it sets the floor of event->score latency. `TunedTransport` is the thin override: its
+consumer thread builds faust's consumer as usual, then sets those two fields before the consumer
+starts (they are read when its fetcher is created). aiokafka is pinned, and
+`tests/test_kafka_tuning.py` checks the running consumer's fetcher, so a change in either
+library fails a test rather than silently dropping the setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from functools import partial
+from typing import Any, TypeVar, cast
+
+import aiokafka
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from mode.services import WaitResults
+
+from guardstream.streams.ops_settings import Profile
+from guardstream.streams.settings import Settings
+
+T = TypeVar("T")
+
+
+class TunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(
+        self, transport: faust_aiokafka.Transport
+    ) -> aiokafka.AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        profile: Profile | None = getattr(transport, "profile", None)
+        if profile is not None:
+            consumer._fetch_max_wait_ms = profile.fetch_max_wait_ms
+            consumer._fetch_min_bytes = profile.fetch_min_bytes
+        return consumer
+
+
+def start_eagerly(coro: Coroutine[Any, Any, T]) -> tuple[bool, T | None, Coroutine[Any, Any, T]]:
+    """Run `coro` until it first suspends. Returns (finished, result, rest): when it finished
+    without suspending, `result` is its value; otherwise `rest` finishes it when awaited."""
+    try:
+        yielded = coro.send(None)
+    except StopIteration as done:
+        return True, done.value, coro
+    return False, None, _resume(coro, yielded)
+
+
+async def _resume(coro: Coroutine[Any, Any, T], yielded: Any) -> T:
+    """Drive a started coroutine to the end, as a task would: wait for what it yielded, then
+    send it on (or throw the failure into it)."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                yielded._asyncio_future_blocking = False  # taken over, as a Task does
+                await yielded
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException as exc:
+            step = partial(coro.throw, exc)
+        else:
+            step = partial(coro.send, None)
+        try:
+            yielded = step()
+        except StopIteration as done:
+            return cast(T, done.value)
+
+
+class TunedConsumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> TunedConsumerThread:
+        return TunedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
+        """faust's drainer hands every message to the conductor through
+        `wait_first(callback(message), suspend_flow.wait())`: four tasks and an
+        `asyncio.wait` per message, a quarter of the event loop's work in the profile. The
+        callback almost never blocks (only on a full queue or a suspended flow), so run it
+        eagerly and fall back to faust's path only when it does suspend."""
+        first = coros[0] if coros else None
+        if (
+            not asyncio.iscoroutine(first)
+            or first.cr_code is not getattr(self.callback, "__code__", None)
+            or self._stopped.is_set()
+            or self._crashed.is_set()
+        ):
+            return await super().wait_first(*coros, timeout=timeout)
+        finished, result, rest = start_eagerly(first)
+        if finished:
+            for other in coros[1:]:
+                if asyncio.iscoroutine(other):
+                    other.close()
+            return WaitResults([first], [result], False)
+        return await super().wait_first(rest, *coros[1:], timeout=timeout)
+
+
+class TunedTransport(faust_aiokafka.Transport):
+    """faust's aiokafka transport with the consumer above; `profile` is set by `tune`."""
+
+    Consumer = TunedConsumer
+    profile: Profile | None = None
+
+
+def faust_options(settings: Settings) -> dict[str, Any]:
+    """faust.App keyword arguments for the tuning and security faust does support."""
+    profile = settings.tuning()
+    options: dict[str, Any] = {
+        "broker_max_poll_records": profile.max_poll_records,
+        "consumer_max_fetch_size": settings.kafka.max_partition_fetch_bytes,
+        "producer_linger": profile.linger_ms / 1000,
+        # the scorer is the bottleneck: a buffer of a few batches is enough to keep it fed
+        "stream_buffer_maxsize": max(4 * profile.batch_size, 1024),
+    }
+    credentials = broker_credentials(settings)
+    if credentials is not None:
+        options["broker_credentials"] = credentials
+    return options
+
+
+def broker_credentials(settings: Settings) -> faust.auth.Credentials | None:
+    security = settings.security
+    context = security.ssl_context()
+    if security.sasl_mechanism:
+        return faust.SASLCredentials(
+            username=security.username,
+            password=security.password,
+            ssl_context=context,
+            mechanism=security.sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def tune(app: faust.App, settings: Settings) -> None:
+    """Give `app` the tuned transport. Call right after `faust.App(...)`, before any topic is
+    declared (declaring one creates the default transport)."""
+    transport = TunedTransport(app.conf.broker_consumer, app)
+    transport.profile = settings.tuning()
+    app.transport = transport

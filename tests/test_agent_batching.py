@@ -1,0 +1,196 @@
+"""The agent's hot path without Kafka: batches as soon as the buffer is drained, scoring of the
+next batch overlapping the previous one's publish, commits in order and after acks, and batch
+sends retried as a unit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+
+from guardstream.streams.agent_loop import BatchLoop
+from guardstream.streams.batching import ready_batches
+from guardstream.streams.delivery import BatchPublisher, OutRecord
+from guardstream.streams.ops_settings import PROFILES
+from guardstream.streams.processing import BatchOutput, RawMessage
+
+
+class FakeStream:
+    """What `ready_batches` touches of a faust stream: the channel's queue and should_stop."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.channel = self
+        self.should_stop = False
+
+    def __aiter__(self) -> FakeStream:
+        return self
+
+    async def __anext__(self) -> int:
+        return await self.queue.get()
+
+
+async def first_batch(stream: FakeStream, profile: Any) -> list[int]:
+    return await anext(aiter(ready_batches(stream, profile)))
+
+
+def test_latency_profile_hands_over_what_is_buffered_at_once() -> None:
+    async def run() -> tuple[list[int], float]:
+        stream = FakeStream()
+        for i in range(5):
+            stream.queue.put_nowait(i)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        batch = await first_batch(stream, PROFILES["latency"])
+        return batch, loop.time() - started
+
+    batch, waited = asyncio.run(run())
+    assert batch == [0, 1, 2, 3, 4]
+    assert waited < PROFILES["latency"].batch_window_s  # did not sit out the window
+
+
+def test_batches_never_exceed_the_size_and_keep_order() -> None:
+    async def run() -> list[list[int]]:
+        stream = FakeStream()
+        for i in range(10):
+            stream.queue.put_nowait(i)
+        batches = ready_batches(stream, replace(PROFILES["latency"], batch_size=4))
+        return [await anext(batches) for _ in range(3)]
+
+    assert asyncio.run(run()) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_throughput_profile_waits_for_more_within_the_window() -> None:
+    async def run() -> list[int]:
+        stream = FakeStream()
+        stream.queue.put_nowait(0)
+        profile = replace(PROFILES["throughput"], batch_window_s=0.5)
+
+        async def late() -> None:
+            await asyncio.sleep(0.05)
+            stream.queue.put_nowait(1)
+
+        feeding = asyncio.create_task(late())
+        batch = await first_batch(stream, profile)
+        await feeding
+        return batch
+
+    assert asyncio.run(run()) == [0, 1]
+
+
+def batch_of(offset: int) -> list[RawMessage]:
+    return [RawMessage(b"{}", "events", 0, offset)]
+
+
+def test_next_batch_is_scored_while_the_previous_one_publishes_and_commits_stay_ordered() -> None:
+    log: list[str] = []
+
+    async def run() -> None:
+        publish_gate = asyncio.Event()
+
+        async def score(messages: list[RawMessage]) -> tuple[BatchOutput, list[OutRecord]]:
+            log.append(f"score {messages[0].offset}")
+            await asyncio.sleep(0)
+            return BatchOutput(), [OutRecord("scores", b"k", str(messages[0].offset).encode())]
+
+        async def send(topic: str, key: bytes, value: bytes, headers: Any) -> asyncio.Future[Any]:
+            log.append(f"send {value.decode()}")
+            future = asyncio.get_running_loop().create_future()
+
+            async def ack() -> None:
+                await publish_gate.wait()
+                future.set_result(None)
+
+            asyncio.get_running_loop().create_task(ack())
+            return future
+
+        async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
+            log.append(f"commit {offsets[('events', 0)]}")
+            return True
+
+        publisher = BatchPublisher(send, "dlq", 1 << 20, 4096)
+        loop_ = BatchLoop(score, publisher, commit, ("scores", "alerts", "dlq"))
+        await loop_.submit(batch_of(0))
+        await asyncio.sleep(0.01)  # batch 0 is sent but not acknowledged
+        scoring_next = asyncio.create_task(loop_.submit(batch_of(1)))
+        await asyncio.sleep(0.01)
+        assert "score 1" in log and "commit 1" not in log and "send 1" not in log
+        publish_gate.set()
+        await scoring_next
+        await loop_.flush()
+
+    asyncio.run(run())
+    assert log == ["score 0", "send 0", "score 1", "commit 1", "send 1", "commit 2"]
+
+
+class BatchSender:
+    """A `send_many` whose first `failures` calls fail every group with `error`."""
+
+    def __init__(self, failures: int, error: Exception) -> None:
+        self.failures, self.error = failures, error
+        self.groups: list[list[bytes]] = []
+        self.singles: list[bytes] = []
+
+    async def __call__(self, records: list[OutRecord]) -> list[tuple[list[OutRecord], Any]]:
+        future = asyncio.get_running_loop().create_future()
+        if self.failures:
+            self.failures -= 1
+            future.set_exception(self.error)
+        else:
+            self.groups.append([r.value for r in records])
+            future.set_result(None)
+        return [(list(records), future)]
+
+    async def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Any:
+        future = asyncio.get_running_loop().create_future()
+        self.singles.append(value)
+        future.set_result(None)
+        return future
+
+
+def test_a_failed_batch_is_retried_whole() -> None:
+    sender = BatchSender(failures=2, error=KafkaTimeoutError())
+    publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
+    records = [OutRecord("scores", b"k", v) for v in (b"a", b"b", b"c")]
+    asyncio.run(publisher.publish(records))
+    assert sender.groups == [[b"a", b"b", b"c"]] and publisher.retries == 6
+
+
+def test_a_batch_too_large_for_the_broker_is_resent_record_by_record_not_truncated() -> None:
+    sender = BatchSender(failures=1, error=MessageSizeTooLargeError())
+    publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
+    asyncio.run(publisher.publish([OutRecord("scores", b"k", v) for v in (b"a", b"b")]))
+    assert sender.singles == [b"a", b"b"] and sender.groups == []
+
+
+def test_eager_start_finishes_synchronous_coroutines_and_resumes_blocked_ones() -> None:
+    from guardstream.streams.kafka_tuning import start_eagerly
+
+    async def quick() -> int:
+        return 7
+
+    async def blocked(gate: asyncio.Future[int]) -> int:
+        return await gate + 1
+
+    async def failing(gate: asyncio.Future[int]) -> int:
+        try:
+            await gate
+        except KeyError:
+            return -1
+        return 0
+
+    async def run() -> tuple[Any, ...]:
+        finished, result, _ = start_eagerly(quick())
+        gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        waiting, _, rest = start_eagerly(blocked(gate))
+        asyncio.get_running_loop().call_soon(gate.set_result, 41)
+        resumed = await rest
+        bad: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        _, _, rest_bad = start_eagerly(failing(bad))
+        bad.set_exception(KeyError("x"))
+        return finished, result, waiting, resumed, await rest_bad
+
+    assert asyncio.run(run()) == (True, 7, False, 42, -1)

@@ -1,0 +1,58 @@
+"""The [kafka] knobs reach the clients that run: the worker's consumer (faust hard-codes its
+fetch wait; guardstream's transport overrides it) and guardstream's output producer. Asserts on
+the started clients' configuration, not on timing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from guardstream.streams.app import create_app
+from guardstream.streams.publishing import MAX_BATCH_BYTES, OutputProducer
+from guardstream.streams.settings import Settings
+
+pytestmark = pytest.mark.kafka
+
+
+def tuned(settings: Settings) -> Settings:
+    kafka = settings.kafka.model_copy(
+        update={
+            "fetch_max_wait_ms": 37,
+            "fetch_min_bytes": 3,
+            "max_poll_records": 123,
+            "linger_ms": 7,
+        }
+    )
+    return settings.model_copy(update={"kafka": kafka})
+
+
+def test_fetch_and_batch_settings_reach_the_running_consumer_and_producer(
+    stack_settings: Settings,
+) -> None:
+    settings = tuned(stack_settings)
+
+    async def run() -> None:
+        app = create_app(settings)
+        assert app.conf.broker_max_poll_records == 123
+        assert app.conf.producer_linger == pytest.approx(0.007)
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        await consumer.start()
+        try:
+            fetcher = consumer._fetcher  # what the running fetch requests are built from
+            assert (fetcher._fetch_max_wait_ms, fetcher._fetch_min_bytes) == (37, 3)
+            assert consumer._max_poll_records == 123
+            assert not consumer._enable_auto_commit  # commits are the agent loop's
+        finally:
+            await consumer.stop()
+        producer = OutputProducer(settings, 2_000_000)
+        await producer.start()
+        try:
+            accumulator = producer.client._message_accumulator
+            assert accumulator._linger_time == pytest.approx(0.007)
+            assert accumulator._batch_size == MAX_BATCH_BYTES
+            assert producer.client._sender._acks == -1  # acks=all
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
