@@ -42,9 +42,10 @@ SPECS: dict[str, TaskSpec] = {
             "Indirect injections in an unseen document format are still hard: with BIPIA held "
             "out, whole-document TPR at 1% FPR is about 0.13 (segment-max AUC 0.94, see the "
             "leave-one-source-out table); TaskTracker-style triggers are caught much better with "
-            "segment-max (0.31 -> 0.80). A directive inside a very long document is diluted: "
-            "segments are ~300 characters and at most 16 per document, over the first 4,000 "
-            "and last 1,000 characters only.",
+            "segment-max (0.31 -> 0.74). A softly worded directive is still diluted by the "
+            "sentences around it (segments are ~300+ characters, at most 8 per document) and "
+            "only the first 2,000 and last 500 characters of a document are scored, as for the "
+            "whole-document score.",
             "A user typing a '### System' block to configure the assistant looks like the "
             "fake-system-message attack and is flagged (one of the four held-out "
             "prompt-engineering templates, 21% of those rows); '# Role: ...' and 'act as' "
