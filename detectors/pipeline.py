@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,8 +82,8 @@ class Pipeline:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
-        # (detector name, seconds) after each detector's batch: the worker's metrics hook
-        self.on_detector_time: Callable[[str, float], None] | None = None
+        # seconds each detector took on the last batch (the worker's metrics read it)
+        self.detector_seconds: dict[str, float] = {}
         self.max_text_chars = max_text_chars  # every text is clipped to this before detectors
         self.behaviour = BehaviourStage(behaviour)
         self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
@@ -163,11 +163,11 @@ class Pipeline:
     def _run_batch(self, events: Sequence[LLMEvent]) -> list[Verdict]:
         batch = EventBatch(events, max_chars=self.max_text_chars)
         results = []
+        self.detector_seconds = {}
         for d in self.detectors:
             started = time.perf_counter()
             results.append((d, d.score(batch)))
-            if self.on_detector_time is not None:
-                self.on_detector_time(d.name, time.perf_counter() - started)
+            self.detector_seconds[d.name] = time.perf_counter() - started
         # Round and convert each key's scores once per batch, not once per event and key.
         columns = {
             key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()

@@ -75,7 +75,7 @@ def create_app(
     add_otlp_ingest(app, settings, loop_.publisher, loop_.commit, metrics)  # [ingest.otlp]
     add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
     if metrics is not None:
-        instrument(metrics, app, pipeline, loop_, topics.events)
+        instrument(metrics, app, loop_, topics.events)
     watch = metrics.watch_queue if metrics is not None else None
 
     @app.agent(events, name="guardstream.score_events")

@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
+from guardstream.streams.commands.bench_adversarial import bench_adversarial
 from guardstream.streams.commands.bench_behaviour import bench_behaviour
 from guardstream.streams.commands.bench_drift import bench_drift
 from guardstream.streams.commands.bench_pipeline import bench_pipeline
@@ -38,6 +39,7 @@ for command in (broker, worker, publish, tail, score, schema, demo, train, label
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
 bench_app.command("behaviour")(bench_behaviour)
+bench_app.command("adversarial")(bench_adversarial)
 bench_app.command("drift")(bench_drift)
 bench_app.command("pipeline")(bench_pipeline)
 bench_app.command("thresholds")(bench_thresholds)

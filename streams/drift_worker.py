@@ -84,7 +84,14 @@ def add_drift(app: faust.App, settings: Settings) -> None:
     rows_topic = app.topic(topics.drift_rows, value_type=bytes, partitions=topics.partitions)
     control = app.topic(topics.control, value_type=bytes)
     table = app.Table(
-        "guardstream-drift", default=None, partitions=topics.partitions, value_type=bytes
+        "guardstream-drift",
+        default=None,
+        partitions=topics.partitions,
+        # keys are bytes too: faust writes bytes keys raw, but with no key_type it reads the
+        # changelog's keys back as JSON, so recovery after a crash failed ("Expecting value")
+        # and the restarted worker never scored again
+        key_type=bytes,
+        value_type=bytes,
     )
     states = TableStates(table, DriftMonitor(settings.drift))
     drift_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-drift")

@@ -98,9 +98,8 @@ class WorkerMetrics:
             self.dead_letters.labels(letter.code).inc()
         for alert in output.alerts:
             self.alerts.labels(alert.detector, str(alert.severity)).inc()
-
-    def observe_detector(self, name: str, seconds: float) -> None:
-        self.detector_seconds.labels(name).observe(seconds)
+        for name, spent in output.detector_seconds.items():
+            self.detector_seconds.labels(name).observe(spent)
 
     def watch_queue(self, queue: Any) -> None:
         """Report the depth of the agent's channel queue at scrape time."""
@@ -117,10 +116,10 @@ def serve_metrics(metrics: WorkerMetrics, settings: MetricsSettings, port_offset
     return int(server.server_port)
 
 
-def instrument(metrics: WorkerMetrics, app: Any, pipeline: Any, loop_: Any, topic: str) -> None:
-    """Hook the metrics into a worker app: per-detector times from the pipeline, batch counts
-    around the loop's scorer, lag from the consumer's high-water marks and the loop's commits."""
-    pipeline.on_detector_time = metrics.observe_detector
+def instrument(metrics: WorkerMetrics, app: Any, loop_: Any, topic: str) -> None:
+    """Hook the metrics into a worker app: batch counts and per-detector times around the
+    loop's scorer (the batch output carries them back from wherever scoring ran), lag from the
+    consumer's high-water marks and the loop's commits."""
     inner = loop_.score
 
     async def score(messages: list[Any]) -> Any:

@@ -42,6 +42,8 @@ class BatchOutput:
     facts: list[EventFacts] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     alert_sources: list[Source] = field(default_factory=list)
+    # seconds per detector for this batch (metrics; filled where scoring ran, child or thread)
+    detector_seconds: dict[str, float] = field(default_factory=dict)
 
     def extend(self, other: BatchOutput) -> None:
         """Append another output (a split batch scored event by event)."""
@@ -49,6 +51,8 @@ class BatchOutput:
             "scores", "alerts", "dead_letters", "forwards", "facts", "sources", "alert_sources",
         ):  # fmt: skip
             getattr(self, name).extend(getattr(other, name))
+        for detector, spent in other.detector_seconds.items():
+            self.detector_seconds[detector] = self.detector_seconds.get(detector, 0.0) + spent
 
 
 def process_batch(
@@ -70,7 +74,9 @@ def process_batch(
             origins.append(message)
         except EventDecodeError as exc:
             output.dead_letters.append(_dead_letter(message, exc.reason, exc.code))
-    for verdict, origin in zip(pipeline.run(events), origins, strict=True):
+    verdicts = pipeline.run(events)
+    output.detector_seconds = dict(pipeline.detector_seconds)
+    for verdict, origin in zip(verdicts, origins, strict=True):
         if verdict.record is None or verdict.facts is None:
             output.dead_letters.append(_dead_letter(origin, verdict.error or "?", "detector"))
             continue

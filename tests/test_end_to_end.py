@@ -90,7 +90,7 @@ def test_worker_crash_and_restart_loses_no_event(
 ) -> None:
     events = sample_events(1500, seed=11)
     asyncio.run(publish(stack_settings, events))
-    env = {**stack_env, "GUARDSTREAM_WORKER__BATCH_SIZE": "10"}
+    env = {**stack_env, "GUARDSTREAM_WORKER__BATCH_SIZE": "10"}  # drift on: its table recovers
     first = WorkerProcess(env, log_path=tmp_path / "worker-1.log").start()
     try:
         read_topic(stack_settings, stack_settings.topics.scores, lambda r: len(r) >= 20)

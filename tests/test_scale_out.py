@@ -114,3 +114,5 @@ def test_two_processes_in_one_group_score_like_one_and_export_metrics(
     assert value(merged, "guardstream_alerts_total") > 0
     assert value(merged, 'guardstream_dead_letters_total{code="not_json"}') == 1
     assert value(merged, "guardstream_consumer_lag") == 0  # all committed
+    timed = 'guardstream_detector_seconds_count{detector="injection"}'
+    assert value(merged, timed) > value("\n".join(before), timed)  # timed where scoring ran
