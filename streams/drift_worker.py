@@ -1,8 +1,8 @@
-"""Faust wiring for drift: three small agents, added to the worker by `add_drift(app, ...)`.
+"""Faust wiring for drift: two small agents, added to the worker by `add_drift(app, ...)`.
 
-- `guardstream.drift_route` reads `llm.scores`, keeps each record's metrics as a compact row and
-  sends one message per app and batch to `guardstream.drift.rows`, keyed by app_id, so every
-  (app, model) window lives on one partition (and one worker) whichever user the events came from.
+The scoring thread publishes each batch's drift rows (`drift_rows.with_drift_rows`) to
+`guardstream.drift.rows`, keyed by app_id, so every (app, model) window lives on one partition
+(and one worker) whichever user the events came from.
 - `guardstream.drift_control` turns `drift-reference/...` records on `guardstream.control` into a
   marker on the same rows topic, so "set reference now" is applied in order with the rows.
 - `guardstream.drift_monitor` updates the windows (a faust table with a changelog), publishes
@@ -24,29 +24,13 @@ from threadpoolctl import ThreadpoolController
 
 from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
 from guardstream.detectors.drift.monitor import DriftMonitor, Update
-from guardstream.detectors.drift.rows import DriftRow, row_from_dict
+from guardstream.detectors.drift.rows import DriftRow
+from guardstream.streams.drift_rows import decode_rows
 from guardstream.streams.drift_state import TableStates, status_record
 from guardstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
-ROUTE_BATCH = 512
 BLAS = ThreadpoolController()
-
-
-def route_rows(values: list[bytes], settings: Settings) -> dict[str, list[list[Any]]]:
-    """Score records (JSON) to compact rows grouped by app_id: [model, *row] each."""
-    config = settings.drift
-    by_app: dict[str, list[list[Any]]] = defaultdict(list)
-    for value in values:
-        try:
-            record = json.loads(value)
-            row = row_from_dict(record, config.refusal_threshold, config.toxicity_threshold)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("drift: score record skipped: %s", exc)
-            continue
-        if row is not None and record.get("app_id"):
-            by_app[record["app_id"]].append([record.get("model"), *row.to_json()])
-    return by_app
 
 
 def apply_message(
@@ -65,8 +49,8 @@ def apply_message(
                 out.append((state, monitor.set_reference(state, at)))
         return out
     by_model: dict[str | None, list[DriftRow]] = defaultdict(list)
-    for model, *row in message["rows"]:
-        by_model[model].append(DriftRow.from_json(row))
+    for model, row in decode_rows(message):
+        by_model[model].append(row)
     out = []
     for model, rows in by_model.items():
         state = states.get(app_id, model)
@@ -80,7 +64,6 @@ def add_drift(app: faust.App, settings: Settings) -> None:
     if not settings.drift.enabled:
         return
     topics = settings.topics
-    scores = app.topic(topics.scores, value_type=bytes)
     rows_topic = app.topic(topics.drift_rows, value_type=bytes, partitions=topics.partitions)
     control = app.topic(topics.control, value_type=bytes)
     table = app.Table(
@@ -92,13 +75,6 @@ def add_drift(app: faust.App, settings: Settings) -> None:
     @app.on_partitions_revoked.connect
     async def _forget(app: faust.App, revoked: Any, **_: Any) -> None:
         states.forget()  # another worker may own those keys now: reload from the table
-
-    @app.agent(scores, name="guardstream.drift_route")
-    async def drift_route(stream: faust.StreamT[bytes]) -> None:
-        async for values in stream.take(ROUTE_BATCH, within=settings.worker.batch_window_s):
-            for app_id, rows in route_rows(values, settings).items():
-                body = json.dumps({"rows": rows}, separators=(",", ":")).encode()
-                await rows_topic.send(key=app_id.encode(), value=body)
 
     @app.agent(control, name="guardstream.drift_control")
     async def drift_control(stream: faust.StreamT[bytes]) -> None:
