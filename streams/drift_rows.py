@@ -98,7 +98,7 @@ def with_drift_rows(
     score: Callable[[list[RawMessage]], Scored], settings: Settings
 ) -> Callable[[list[RawMessage]], Scored]:
     """Wrap the scoring thread's job so each batch also carries its drift rows."""
-    if not settings.drift.enabled:
+    if not (settings.drift.enabled and settings.drift.worker):
         return score
 
     def run(messages: list[RawMessage]) -> Scored:

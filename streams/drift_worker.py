@@ -60,14 +60,23 @@ def apply_message(
 
 
 def add_drift(app: faust.App, settings: Settings) -> None:
-    """Add the drift agents to the worker app, unless `drift.enabled` is false."""
-    if not settings.drift.enabled:
+    """Add the drift agents to the worker app when `drift.enabled` and `drift.worker`."""
+    if not (settings.drift.enabled and settings.drift.worker):
         return
     topics = settings.topics
-    rows_topic = app.topic(topics.drift_rows, value_type=bytes, partitions=topics.partitions)
-    control = app.topic(topics.control, value_type=bytes)
+    # acks=False: faust's commit timer must never run for this app. When any topic is acked,
+    # it commits every assigned partition, the events topic included, at what was fetched:
+    # events in flight would be lost on a crash. These agents commit their own offsets.
+    rows_topic = app.topic(
+        topics.drift_rows, value_type=bytes, partitions=topics.partitions, acks=False
+    )
+    control = app.topic(topics.control, value_type=bytes, acks=False)
     table = app.Table(
-        "guardstream-drift", default=None, partitions=topics.partitions, value_type=bytes
+        "guardstream-drift",
+        default=None,
+        partitions=topics.partitions,
+        key_type=bytes,  # bytes types make faust read the changelog raw (else as JSON)
+        value_type=bytes,
     )
     states = TableStates(table, DriftMonitor(settings.drift))
     drift_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-drift")
@@ -76,19 +85,26 @@ def add_drift(app: faust.App, settings: Settings) -> None:
     async def _forget(app: faust.App, revoked: Any, **_: Any) -> None:
         states.forget()  # another worker may own those keys now: reload from the table
 
+    async def commit(event: faust.EventT) -> None:
+        message = event.message
+        await app.consumer._commit({message.tp: message.offset + 1})
+
     @app.agent(control, name="guardstream.drift_control")
     async def drift_control(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             key = (event.key or b"").decode("utf-8", "replace")
             if not key.startswith(DRIFT_REFERENCE_PREFIX):
+                await commit(event)
                 continue
             try:
                 marker = DriftReferenceRecord.model_validate_json(event.value or b"null")
             except ValidationError as exc:
                 log.warning("drift: control record %s ignored: %s", key, exc)
+                await commit(event)
                 continue
             body = json.dumps({"set_reference": marker.model_dump(mode="json")}).encode()
-            await rows_topic.send(key=marker.app_id.encode(), value=body)
+            await (await rows_topic.send(key=marker.app_id.encode(), value=body))
+            await commit(event)
 
     @app.agent(rows_topic, name="guardstream.drift_monitor")
     async def drift_monitor(stream: faust.StreamT[bytes]) -> None:
@@ -99,6 +115,7 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                 message = json.loads(event.value)
             except ValueError:
                 log.warning("drift: rows message for %s is not JSON; skipped", app_id)
+                await commit(event)
                 continue
             updates = await loop.run_in_executor(
                 drift_thread, apply_message, message, app_id, states
@@ -115,3 +132,4 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                     await app.producer.send(
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
+            await commit(event)  # at least once: a crash before this replays the message

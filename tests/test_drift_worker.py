@@ -29,6 +29,7 @@ from guardstream.streams.worker_process import WorkerProcess
 from tests.conftest import json_values, read_topic
 
 SMALL = {
+    "GUARDSTREAM_DRIFT__WORKER": "true",
     "GUARDSTREAM_DRIFT__REFERENCE_EVENTS": "200",
     "GUARDSTREAM_DRIFT__CURRENT_EVENTS": "100",
     "GUARDSTREAM_DRIFT__MIN_SAMPLES": "60",
