@@ -7,6 +7,7 @@ exactly what production scores.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class Pipeline:
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.detectors = list(detectors)
+        # seconds each detector took on the last batch (the worker's metrics read it)
+        self.detector_seconds: dict[str, float] = {}
         self.max_text_chars = max_text_chars  # every text is clipped to this before detectors
         self.behaviour = BehaviourStage(behaviour)
         self.thresholds = dict(thresholds)  # config/manifest values; live ones are in the state
@@ -146,7 +149,12 @@ class Pipeline:
         shards: Sequence[int] | None,
     ) -> list[Verdict]:
         batch = EventBatch(events, max_chars=self.max_text_chars)
-        results = [(d, d.score(batch)) for d in self.detectors]
+        results = []
+        self.detector_seconds = {}
+        for d in self.detectors:
+            started = time.perf_counter()
+            results.append((d, d.score(batch)))
+            self.detector_seconds[d.name] = time.perf_counter() - started
         # Round and convert each key's scores once per batch, not once per event and key.
         columns = {
             key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()

@@ -133,6 +133,10 @@ class ThresholdState:
     def snapshot(self) -> ThresholdSnapshot:
         return self._snapshot
 
+    def replace_snapshot(self, snapshot: ThresholdSnapshot) -> None:
+        """Adopt another state's snapshot whole (the scoring subprocess follows the worker's)."""
+        self._snapshot = snapshot
+
     def apply(self, records: Iterable[ThresholdRecord]) -> int:
         """Take each record as the latest for its key (topic order); return how many applied."""
         merged = dict(self._snapshot.records)

@@ -29,7 +29,7 @@ def set_key(key: bytes) -> None:
     _key, _key_id = key, None
 
 
-def _current_key() -> bytes:
+def current_key() -> bytes:
     global _key
     if _key is None:
         log.warning(
@@ -44,11 +44,11 @@ def key_id() -> str:
     """Names the key without revealing it, so a reader knows which fingerprints compare."""
     global _key_id
     if _key_id is None:
-        _key_id = hashlib.sha256(b"guardstream-key-id\x00" + _current_key()).hexdigest()[:8]
+        _key_id = hashlib.sha256(b"guardstream-key-id\x00" + current_key()).hexdigest()[:8]
     return _key_id
 
 
 def keyed_hash(value: str) -> str:
     """First 16 hex of HMAC-SHA256(key, value)."""
-    digest = hmac.new(_current_key(), value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    digest = hmac.new(current_key(), value.encode("utf-8", "surrogatepass"), hashlib.sha256)
     return digest.hexdigest()[:FINGERPRINT_HEX]

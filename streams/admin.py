@@ -34,7 +34,7 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
 
 async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create missing topics; return the names that were created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
     except (KafkaConnectionError, TimeoutError) as exc:

@@ -23,13 +23,17 @@ from guardstream.streams.drift_worker import add_drift
 from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
+from guardstream.streams.metrics import WorkerMetrics, instrument
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import RawMessage, process_batch
 from guardstream.streams.publishing import OutputProducer
 from guardstream.streams.settings import Settings
+from guardstream.streams.watchdog import ScoringProcess, WatchdogScorer
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.App:
+def create_app(
+    settings: Settings, pipeline: Pipeline | None = None, metrics: WorkerMetrics | None = None
+) -> faust.App:
     """Build the worker app: llm.events -> detectors -> llm.scores / llm.alerts / dlq."""
     configure_evidence_key(settings)  # before any detector fingerprints a value
     pipeline = pipeline or build_pipeline(
@@ -60,14 +64,17 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> faust.Ap
     events = app.topic(topics.events, value_type=bytes, partitions=topics.partitions, acks=False)
     loop_ = batch_loop(app, settings, pipeline, max_request)
     control = follow_control(app, settings, pipeline.threshold_state)  # live thresholds
-    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit)  # when [ingest.otlp] is set
+    add_otlp_ingest(app, settings, loop_.publisher, loop_.commit, metrics)  # [ingest.otlp]
     add_drift(app, settings)  # drift windows per app/model, fed from llm.scores
+    if metrics is not None:
+        instrument(metrics, app, loop_, topics.events)
+    watch = metrics.watch_queue if metrics is not None else None
 
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
         try:
-            async for batch in ready_batches(stream, settings.tuning()):
+            async for batch in ready_batches(stream, settings.tuning(), watch):
                 await loop_.submit(raw_messages(batch))  # scores; publishes in the background
                 for event in batch:
                     await stream.ack(event)
@@ -91,9 +98,15 @@ def batch_loop(
     producer = OutputProducer(settings, max_request)
     app.add_dependency(producer)  # started before the agents, stopped after them
 
-    async def score(messages: list[RawMessage]) -> Scored:
+    async def score_in_thread(messages: list[RawMessage]) -> Scored:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(scoring_thread, in_thread, messages)
+
+    limits = settings.limits
+    score = score_in_thread
+    if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
+        child = ScoringProcess(pipeline, max_bytes, outputs)
+        score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)

@@ -12,15 +12,20 @@ directly, which also skips faust's per-event stream processors; the caller acks 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from guardstream.streams.ops_settings import Profile
 
 
-async def ready_batches(stream: Any, profile: Profile) -> AsyncIterator[list[Any]]:
-    """Yield lists of faust events from `stream`'s channel, at most `profile.batch_size`."""
+async def ready_batches(
+    stream: Any, profile: Profile, watch: Callable[[Any], None] | None = None
+) -> AsyncIterator[list[Any]]:
+    """Yield lists of faust events from `stream`'s channel, at most `profile.batch_size`;
+    `watch` is handed the queue (the metrics report its depth)."""
     queue = aiter(stream.channel).queue
+    if watch is not None:
+        watch(queue)
     loop = asyncio.get_running_loop()
     size, window = profile.batch_size, profile.batch_window_s
     while not stream.should_stop:

@@ -8,7 +8,9 @@ batch do not count; worker CPU comes from /proc over the same stretch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,13 +48,38 @@ def middle_rate(timestamps_ms: Sequence[int]) -> tuple[float, float]:
     return ((hi - lo) / span if span > 0 else float("inf")), span
 
 
+def process_tree(pids: Sequence[int]) -> list[int]:
+    """These processes and all their descendants (a worker scores in a child process)."""
+    found: list[int] = []
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
 def process_cpu_s(pids: Sequence[int]) -> float:
-    """User + system CPU seconds of these processes (all their threads), from /proc."""
+    """User + system CPU seconds of these processes and their descendants (all threads)."""
     ticks = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+    for pid in process_tree(pids):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / 100  # USER_HZ is 100 on Linux
+
+
+def peak_rss_mb(pids: Sequence[int]) -> dict[int, float]:
+    """Peak resident memory (VmHWM) of each process in the trees of `pids`."""
+    peaks: dict[int, float] = {}
+    for pid in process_tree(pids):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) / 1024
+    return peaks
 
 
 def user_key(message: bytes) -> bytes:
@@ -71,6 +98,44 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[bytes]) -> None
         await producer.stop()
 
 
+class CpuSampler:
+    """Samples the CPU seconds of `pids` every `every_s` on a thread, with wall-clock times, so
+    the CPU spent between two record timestamps can be read off afterwards (the reader of the
+    output topic may lag behind on a busy machine; the sampler does not depend on it)."""
+
+    def __init__(self, pids: Sequence[int], every_s: float = 0.02) -> None:
+        self.pids, self.every_s = list(pids), every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.samples.append((time.time(), process_cpu_s(self.pids)))
+            except OSError:
+                return
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def between(self, start_s: float, end_s: float) -> float | None:
+        """CPU seconds spent from `start_s` to `end_s` (wall clock), interpolated."""
+        if len(self.samples) < 2:
+            return None
+        import numpy as np
+
+        times, cpu = zip(*self.samples, strict=True)
+        lo, hi = np.interp([start_s, end_s], times, cpu)
+        return float(hi - lo)
+
+
 async def collect(
     bootstrap: str,
     topic: str,
@@ -79,8 +144,8 @@ async def collect(
     pids: Sequence[int] = (),
     fetch_wait_ms: int = 20,
 ) -> Rate:
-    """Read `topic` from the start until `count` records are there; rate over the middle 90%,
-    with the CPU the `pids` spent between the reader seeing the 5% and the 95% record."""
+    """Read `topic` from the start until `count` records are there; rate over the middle 90%
+    of the record timestamps, with the CPU the `pids` spent over the same stretch."""
     reader = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -91,22 +156,20 @@ async def collect(
     )
     await reader.start()
     stamps: list[int] = []
-    cpu_lo = cpu_hi = None
     deadline = time.monotonic() + timeout_s
-    try:
-        while len(stamps) < count and time.monotonic() < deadline:
-            batches = await reader.getmany(timeout_ms=200)
-            stamps.extend(r.timestamp for records in batches.values() for r in records)
-            if pids and cpu_lo is None and len(stamps) >= count * 0.05:
-                cpu_lo = process_cpu_s(pids)
-            if pids and cpu_hi is None and len(stamps) >= count * 0.95:
-                cpu_hi = process_cpu_s(pids)
-    finally:
-        await reader.stop()
+    with CpuSampler(pids) as sampler:
+        try:
+            while len(stamps) < count and time.monotonic() < deadline:
+                batches = await reader.getmany(timeout_ms=200)
+                stamps.extend(r.timestamp for records in batches.values() for r in records)
+        finally:
+            await reader.stop()
     if len(stamps) < count:
         raise TimeoutError(f"{topic}: {len(stamps)} of {count} records in {timeout_s:.0f}s")
-    rate, window = middle_rate(stamps[:count])
-    cpu = cpu_hi - cpu_lo if cpu_lo is not None and cpu_hi is not None else None
+    ordered = sorted(stamps[:count])
+    rate, window = middle_rate(ordered)
+    lo, hi = ordered[int(count * 0.05)] / 1000, ordered[int(count * 0.95)] / 1000
+    cpu = sampler.between(lo, hi) if pids else None
     return Rate(rate, cpu, window)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
+from aiokafka.errors import KafkaError
 
 from guardstream.errors import GuardstreamError
 from guardstream.streams.commands.bench import bench_app
+from guardstream.streams.commands.bench_adversarial import bench_adversarial
 from guardstream.streams.commands.bench_drift import bench_drift
 from guardstream.streams.commands.bench_pipeline import bench_pipeline
 from guardstream.streams.commands.bench_thresholds import bench_thresholds
@@ -34,6 +37,7 @@ app = typer.Typer(
 for command in (broker, worker, publish, tail, score, schema, demo, train, label):
     app.command()(command)
 app.command("otlp-receiver")(otlp_receiver)
+bench_app.command("adversarial")(bench_adversarial)
 bench_app.command("drift")(bench_drift)
 bench_app.command("pipeline")(bench_pipeline)
 bench_app.command("thresholds")(bench_thresholds)
@@ -45,10 +49,16 @@ app.add_typer(drift_app, name="drift")
 
 def main() -> None:
     """Entry point: guardstream's own errors become one clear line and exit code 2."""
+    # aiokafka logs each failed connection attempt; with no logging configured (every command
+    # but the worker, which configures its own) Python would print them raw before our line.
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     try:
         app()
     except GuardstreamError as exc:
         print(f"guardstream: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KafkaError as exc:  # the broker went away mid-command
+        print(f"guardstream: error: Kafka: {exc}", file=sys.stderr)
         sys.exit(2)
 
 

@@ -7,6 +7,7 @@ yielded: a redelivered alert reaches the caller once.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from guardstream.contracts import (
@@ -27,8 +29,10 @@ from guardstream.contracts import (
 )
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.detectors.thresholds import InForce, ThresholdState
+from guardstream.errors import BrokerError
 from guardstream.streams.admin import ensure_topics
 from guardstream.streams.control import plan_change, read_control
+from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.settings import Settings
 
 
@@ -38,8 +42,20 @@ class _KafkaClient:
     _client: AIOKafkaProducer | AIOKafkaConsumer
 
     async def __aenter__(self) -> Self:
-        await self._client.start()
+        """Start the client; no broker is one clear BrokerError (one line in the CLI), and the
+        half-started client is closed rather than left to warn "Unclosed" at exit."""
+        try:
+            await self._client.start()
+        except KafkaError as exc:
+            with contextlib.suppress(Exception):
+                await self._client.stop()
+            raise BrokerError(f"cannot reach Kafka at {self.servers}: {exc}") from exc
         return self
+
+    @property
+    def servers(self) -> str:
+        inner = getattr(self._client, "client", None) or getattr(self._client, "_client", None)
+        return str(getattr(inner, "_bootstrap_servers", "?"))
 
     async def __aexit__(
         self,
@@ -59,7 +75,13 @@ class EventPublisher(_KafkaClient):
     def __init__(self, settings: Settings, linger_ms: int = 5) -> None:
         self.topic = settings.topics.events
         self._client = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, linger_ms=linger_ms, acks="all"
+            **settings.kafka_client_options(),
+            linger_ms=linger_ms,
+            acks="all",
+            # an event as large as the worker accepts must also be publishable
+            max_request_size=producer_max_request_bytes(
+                settings.limits, settings.worker.max_event_bytes
+            ),
         )
 
     async def publish(self, event: LLMEvent | dict[str, Any]) -> None:
@@ -90,7 +112,7 @@ class TopicReader(_KafkaClient):
     def __init__(self, settings: Settings, topic: str, from_beginning: bool = True) -> None:
         self._client = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=settings.bootstrap_servers,
+            **settings.kafka_client_options(),
             group_id=None,
             auto_offset_reset="earliest" if from_beginning else "latest",
             enable_auto_commit=False,
@@ -145,7 +167,7 @@ class ThresholdAdmin(_KafkaClient):
         self.settings = settings
         self._pipeline = pipeline
         self._keys: list[str] | None = None
-        self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        self._client = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
 
     async def __aenter__(self) -> Self:
         await ensure_topics(self.settings)  # `set` may come before any worker created them
@@ -243,7 +265,7 @@ class FeedbackPublisher(_KafkaClient):
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topics.feedback
-        self._client = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        self._client = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
 
     async def publish(self, feedback: Feedback | dict[str, Any]) -> Feedback:
         """Validate (raises pydantic.ValidationError) and send one label, keyed by its subject."""

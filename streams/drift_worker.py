@@ -75,7 +75,10 @@ def add_drift(app: faust.App, settings: Settings) -> None:
         "guardstream-drift",
         default=None,
         partitions=topics.partitions,
-        key_type=bytes,  # bytes types make faust read the changelog raw (else as JSON)
+        # keys are bytes too: faust writes bytes keys raw, but with no key_type it reads the
+        # changelog's keys back as JSON, so recovery after a crash failed ("Expecting value")
+        # and the restarted worker never scored again
+        key_type=bytes,
         value_type=bytes,
     )
     states = TableStates(table, DriftMonitor(settings.drift))

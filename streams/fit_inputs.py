@@ -80,7 +80,7 @@ async def load_online(settings: Settings) -> FitInputs:
 
 
 async def dead_letter(settings: Settings, letters: list[DeadLetter]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
     await producer.start()
     try:
         for letter in letters:

@@ -7,6 +7,8 @@ send the dead letter of an event its consumer accepted.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # Headers, key and record framing around a dead letter's value: reason (<= 1 kB), source
@@ -26,6 +28,10 @@ class LimitSettings(BaseModel):
     producer_headroom_bytes: int = Field(default=DEFAULT_HEADROOM_BYTES, ge=4096)
     producer_max_request_bytes: int = Field(default=0, ge=0)
     publish_retry_max_s: float = Field(default=30.0, gt=0, le=3600)
+    # "process": score in a subprocess that is killed when a batch overruns batch_timeout_s
+    # (then event by event, each overrun dead-lettered `timeout`); "thread": in-process, no
+    # budget (only for pipelines that cannot be pickled).
+    scoring: Literal["process", "thread"] = "process"
 
 
 def producer_max_request_bytes(limits: LimitSettings, max_event_bytes: int) -> int:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from guardstream.contracts import LLMEvent
 from guardstream.errors import EventDecodeError
@@ -26,6 +29,7 @@ from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import OtlpIngestSettings, Settings
 
 if TYPE_CHECKING:
+    from guardstream.streams.metrics import WorkerMetrics
     from guardstream.streams.otlp import MappedSpans, MappingOptions
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,29 @@ class SpanCounters:
         self.events += len(mapped.events)
         self.skipped += mapped.skipped
         self.rejected += len(mapped.rejected)
+
+
+class SpanCollector(Collector):
+    """`guardstream_otlp_spans_total{outcome}` and undecodable messages, read at scrape time."""
+
+    def __init__(self, counters: SpanCounters) -> None:
+        self.counters = counters
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        spans = CounterMetricFamily(
+            "guardstream_otlp_spans",
+            "OTLP spans read: mapped to an event, skipped (not GenAI), rejected (unmappable).",
+            labels=["outcome"],
+        )
+        spans.add_metric(["event"], self.counters.events)
+        spans.add_metric(["skipped"], self.counters.skipped)
+        spans.add_metric(["rejected"], self.counters.rejected)
+        yield spans
+        yield CounterMetricFamily(
+            "guardstream_otlp_undecodable_messages",
+            "Span messages that did not decode (dead-lettered).",
+            value=self.counters.undecodable,
+        )
 
 
 @dataclass
@@ -105,7 +132,11 @@ def ingest_records(output: IngestOutput, events_topic: str, dlq_topic: str) -> l
 
 
 def add_otlp_ingest(
-    app: Any, settings: Settings, publisher: BatchPublisher, commit: Committer
+    app: Any,
+    settings: Settings,
+    publisher: BatchPublisher,
+    commit: Committer,
+    metrics: WorkerMetrics | None = None,
 ) -> SpanCounters | None:
     """Register the span agent on `app` when `[ingest.otlp] topic` is set; else do nothing.
 
@@ -119,6 +150,8 @@ def add_otlp_ingest(
     worker, topics = settings.worker, settings.topics
     spans_topic = app.topic(ingest.topic, value_type=bytes, acks=False)
     counters = SpanCounters()
+    if metrics is not None:
+        metrics.registry.register(SpanCollector(counters))
     mapper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-otlp")
 
     @app.agent(spans_topic, name="guardstream.ingest_otlp")

@@ -30,6 +30,8 @@ class BatchOutput:
     scores: list[ScoreRecord] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # seconds per detector for this batch (metrics; filled where scoring ran, child or thread)
+    detector_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def process_batch(
@@ -53,6 +55,7 @@ def process_batch(
             output.dead_letters.append(_dead_letter(message, exc.reason, exc.code))
     shards = [origin.partition for origin in origins]
     verdicts = pipeline.run(events, state, shards)
+    output.detector_seconds = dict(pipeline.detector_seconds)
     for verdict, origin in zip(verdicts, origins, strict=True):
         if verdict.record is None:
             output.dead_letters.append(_dead_letter(origin, verdict.error or "?", "detector"))

@@ -62,6 +62,9 @@ class WorkerSettings(Strict):
     web_bind: str = Field(default="127.0.0.1", min_length=1, description="0.0.0.0 to expose")
     data_dir: Path = Path(".guardstream")
     log_level: str = Field(default="warning", pattern="^(debug|info|warning|error)$")
+    # worker processes on this host, one consumer group: 0 = one per usable CPU core, at most
+    # one per partition of the events topic (`guardstream worker --processes N` overrides)
+    processes: int = Field(default=0, ge=0, le=256)
 
 
 class OtlpIngestSettings(Strict):
@@ -131,6 +134,10 @@ class Settings(Strict):
             self.worker.batch_size if "batch_size" in explicit else None,
             self.worker.batch_window_s if "batch_window_s" in explicit else None,
         )
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """`bootstrap_servers` plus the [security] options, for any aiokafka client."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.security.aiokafka_options()}
 
     @property
     def bootstrap_servers(self) -> str:

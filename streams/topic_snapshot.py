@@ -21,7 +21,7 @@ FETCH_WAIT_MS = 250
 
 def snapshot_consumer(settings: Settings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **settings.kafka_client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

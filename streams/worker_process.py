@@ -48,4 +48,6 @@ def worker_env(bootstrap: str, data_dir: Path, group_id: str = "guardstream") ->
         "GUARDSTREAM_WORKER__SESSION_TIMEOUT_S": "3",
         "GUARDSTREAM_WORKER__HEARTBEAT_INTERVAL_S": "0.5",
         "GUARDSTREAM_WORKER__WEB_PORT": "0",
+        "GUARDSTREAM_WORKER__PROCESSES": "1",
+        "GUARDSTREAM_METRICS__PORT": "0",  # a free port: several local workers never collide
     }

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.trace import Tracer
+from prometheus_client import CollectorRegistry, generate_latest
 
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.errors import ConfigError, EventDecodeError
 from guardstream.streams.admin import topic_specs
 from guardstream.streams.otlp import MappingOptions, decode_request, gunzip, map_request
-from guardstream.streams.otlp_ingest import SpanCounters, translate
+from guardstream.streams.otlp_ingest import SpanCollector, SpanCounters, translate
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import OtlpIngestSettings, load_settings
 from tests.otel_spans import (
@@ -42,7 +44,8 @@ def test_current_conventions_map_every_field(encoding: str) -> None:
     (event,) = result.events
     (span,) = spans
     assert event.event_id == span_ids(spans)[0]
-    assert event.timestamp.timestamp() == pytest.approx(span.end_time / 1e9, abs=1e-6)
+    since_epoch = event.timestamp - datetime(1970, 1, 1, tzinfo=UTC)
+    assert since_epoch // timedelta(microseconds=1) == span.end_time // 1000  # span end, in µs
     assert event.latency_ms == pytest.approx((span.end_time - span.start_time) / 1e6, abs=1e-3)
     assert (event.app_id, event.user_id, event.session_id) == ("travel-bot", "u-1", "conv-1")
     assert (event.model, event.model_version) == ("gpt-4o", "gpt-4o-2024-08-06")
@@ -279,3 +282,16 @@ def test_openinference_retrieved_documents_are_scored_as_context() -> None:
     (verdict,) = build_pipeline({}).run([event])
     assert "injection" in verdict.record.flags
     assert verdict.record.scores["injection.indirect"] > verdict.record.scores["injection.direct"]
+
+
+def test_span_counts_are_prometheus_metrics() -> None:
+    counters = SpanCounters()
+    body = otlp_proto(record_spans("travel-bot", mixed_batch))
+    messages = [RawMessage(body, "otlp_spans", 0, 0), RawMessage(b"\xff", "otlp_spans", 0, 1)]
+    translate(messages, OtlpIngestSettings(topic="otlp_spans"), counters)
+    registry = CollectorRegistry()
+    registry.register(SpanCollector(counters))
+    text = generate_latest(registry).decode()
+    assert 'guardstream_otlp_spans_total{outcome="event"} 3.0' in text
+    assert 'guardstream_otlp_spans_total{outcome="skipped"} 2.0' in text
+    assert "guardstream_otlp_undecodable_messages_total 1.0" in text

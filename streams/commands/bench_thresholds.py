@@ -69,7 +69,7 @@ async def measure(settings: Settings, changes: int, rate: float, key: str) -> li
         # A short fetch wait: Tansu holds an empty fetch for its whole max wait.
         reader = AIOKafkaConsumer(
             settings.topics.scores,
-            bootstrap_servers=settings.bootstrap_servers,
+            **settings.kafka_client_options(),
             auto_offset_reset="earliest",
             fetch_max_wait_ms=10,
         )

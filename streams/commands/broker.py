@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -13,12 +15,20 @@ from guardstream.streams.broker import EmbeddedBroker
 from guardstream.streams.commands.common import ConfigOption, console, settings_from
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def broker(
     port: Annotated[int, typer.Option(help="Loopback port; 0 picks a free one.")] = 0,
     create_topics: Annotated[bool, typer.Option(help="Create guardstream's topics.")] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C."""
+    """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C or SIGTERM."""
+    # SIGTERM/SIGHUP would end Python without unwinding, leaving Tansu running on its port;
+    # as KeyboardInterrupt they go through the `with` below, which stops the child.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _interrupt)
     with EmbeddedBroker(port=port or None) as running:
         settings = settings_from(config, running.bootstrap)
         if create_topics:

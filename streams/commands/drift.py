@@ -89,7 +89,7 @@ def set_reference(
     )
 
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
         try:
             await asyncio.wait_for(producer.start(), 30)
         except Exception as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from guardstream.contracts import LLMEvent
@@ -69,7 +70,7 @@ def publish(
     else:
         events, errors = validate_lines(file, settings.worker.max_event_bytes)
         for error in errors[:20]:
-            console.print(f"[red]invalid[/red] {error}")
+            console.print(f"[red]invalid[/red] {escape(error)}")  # reasons hold [brackets]
         if errors and not skip_invalid:
             console.print(f"{len(errors)} invalid line(s); nothing sent (use --skip-invalid)")
             raise typer.Exit(1)

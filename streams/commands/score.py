@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from guardstream.detectors.behaviour.state import DictState
@@ -86,7 +87,7 @@ def score(
                 dead.write(json.dumps(report) + "\n")
                 if not dlq:
                     console.print(
-                        f"[red]rejected[/red] line {letter.source_offset}: {letter.reason}"
+                        f"[red]rejected[/red] line {letter.source_offset}: {escape(letter.reason)}"
                     )
             scored += len(output.scores)
             rejected += len(output.dead_letters)

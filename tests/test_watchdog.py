@@ -1,0 +1,80 @@
+"""The per-batch watchdog stops a computation stuck inside the regex engine (which no thread
+can interrupt) by killing the scoring subprocess: the batch is split, the culprit is
+dead-lettered `timeout`, its neighbours are scored, and cancelling the scorer frees it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+
+from guardstream.detectors.base import Detector, DetectorResult
+from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.pipeline import Pipeline
+from guardstream.streams.processing import RawMessage
+from guardstream.streams.watchdog import ScoringProcess, WatchdogScorer
+
+CATASTROPHIC = re.compile(r"(a+)+$")  # exponential on "aaaa...b": hours at 40 characters
+
+
+class StuckOnPoison(Detector):
+    """A detector with a catastrophic regex that only the poison event triggers."""
+
+    name = "stuck"
+
+    def score(self, batch: EventBatch) -> DetectorResult:
+        for prompt in batch.prompts:
+            if prompt.startswith("poison"):
+                CATASTROPHIC.match("a" * 60 + "b")
+        return DetectorResult(scores={self.name: np.zeros(len(batch), dtype=np.float32)})
+
+
+def message(prompt: str, offset: int) -> RawMessage:
+    event = {
+        "event_id": f"e-{offset}",
+        "timestamp": "2026-12-01T00:00:00Z",
+        "app_id": "a",
+        "user_id": "u",
+        "prompt": prompt,
+    }
+    return RawMessage(json.dumps(event).encode(), "llm.events", 0, offset)
+
+
+@pytest.fixture(scope="module")
+def scorer() -> WatchdogScorer:
+    pipeline = Pipeline([StuckOnPoison()], {"stuck": 0.5})
+    process = ScoringProcess(pipeline, 1 << 20, ("scores", "alerts", "dlq"))
+    yield WatchdogScorer(process, batch_timeout_s=2.0, event_timeout_s=1.0)
+    process.kill()
+
+
+def test_stuck_event_is_dead_lettered_timeout_and_neighbours_are_scored(
+    scorer: WatchdogScorer,
+) -> None:
+    batch = [message("hello", 0), message("poison", 1), message("fine", 2)]
+    output, records = asyncio.run(scorer(batch))
+    assert sorted(s.event_id for s in output.scores) == ["e-0", "e-2"]
+    [letter] = output.dead_letters
+    assert (letter.code, letter.source_offset) == ("timeout", 1)
+    assert {r.topic for r in records} == {"scores", "dlq"}
+    assert scorer.process.restarts >= 2  # killed for the batch, then for the event alone
+    output, _ = asyncio.run(scorer([message("after", 3)]))  # a fresh child scores on
+    assert [s.event_id for s in output.scores] == ["e-3"]
+
+
+def test_cancelling_the_scorer_kills_the_stuck_child_at_once(scorer: WatchdogScorer) -> None:
+    async def cancel_soon() -> float:
+        task = asyncio.ensure_future(scorer([message("poison", 9)]))
+        await asyncio.sleep(1.0)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - started
+
+    assert asyncio.run(cancel_soon()) < 2.0
+    assert scorer.process._process is None
