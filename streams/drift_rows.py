@@ -8,10 +8,11 @@ decodes about ten times faster than the same floats in JSON.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,15 +95,18 @@ def rows_records(scores: Sequence[ScoreRecord], settings: Settings) -> list[OutR
     ]
 
 
-def with_drift_rows(
-    score: Callable[[list[RawMessage]], Scored], settings: Settings
-) -> Callable[[list[RawMessage]], Scored]:
-    """Wrap the scoring thread's job so each batch also carries its drift rows."""
+def with_drift_rows_async(
+    score: Callable[[list[RawMessage]], Awaitable[Scored]], settings: Settings
+) -> Callable[[list[RawMessage]], Awaitable[Scored]]:
+    """Wrap the worker's scorer (thread or watchdog child process) so each batch also carries
+    its drift rows; they are built in a thread from the batch's score records."""
     if not (settings.drift.enabled and settings.drift.worker):
         return score
 
-    def run(messages: list[RawMessage]) -> Scored:
-        output, records = score(messages)
-        return output, records + rows_records(output.scores, settings)
+    async def run(messages: list[RawMessage]) -> Scored:
+        output, records = await score(messages)
+        loop = asyncio.get_running_loop()
+        extra = await loop.run_in_executor(None, rows_records, output.scores, settings)
+        return output, records + extra
 
     return run
