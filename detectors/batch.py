@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from guardstream.contracts import LLMEvent
 from guardstream.models.featuriser import Featuriser, default_featuriser
 from guardstream.text.normalise import NormalisedText, normalise
+from guardstream.text.segments import segments
 
 # Every text a detector sees is clipped once, here, to this many characters (configurable via
 # `limits.max_text_chars`): detector cost per event is bounded whatever the event's size.
@@ -103,3 +104,20 @@ class EventBatch:
             return indices, None
         texts = [self.normalised_contexts[i].text for i in indices]
         return indices, self.featuriser.features(texts)
+
+    @cached_property
+    def context_segment_features(self) -> tuple[np.ndarray, sp.csr_matrix | None]:
+        """Event index of each context segment, and the segments' features (segment-max
+        scoring of documents; see guardstream.text.segments)."""
+        owners: list[int] = []
+        texts: list[str] = []
+        for i, context in enumerate(self.normalised_contexts):
+            if not context.text:
+                continue
+            parts = segments(context.text)
+            if len(parts) > 1:  # one segment is the whole context, already scored
+                owners.extend([i] * len(parts))
+                texts.extend(parts)
+        if not texts:
+            return np.zeros(0, dtype=int), None
+        return np.array(owners, dtype=int), self.featuriser.features(texts)

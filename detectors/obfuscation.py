@@ -1,4 +1,10 @@
-"""Obfuscation as its own signal: hiding text from filters is suspicious even when it is benign."""
+"""Obfuscation as its own signal: hiding text from filters is suspicious even when it is benign.
+
+`obfuscation` is the noisy-or of the de-obfuscation findings. `obfuscation.adversarial_suffix`
+is a separate score with its own threshold: P(the user's text ends in an optimised token-soup
+suffix, GCG/DSN-style), from cheap tail statistics (`guardstream.text.suffix_stats`) and a
+small trained model (`models/artefacts/adversarial_suffix`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,16 @@ import numpy as np
 from guardstream.contracts import Evidence
 from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.models.artefact_errors import ArtefactError
+from guardstream.models.featuriser import default_featuriser
+from guardstream.models.trained_model import load_model
 from guardstream.text.normalise import Finding, NormalisedText
+from guardstream.text.suffix_stats import (
+    FEATURES,
+    has_suffix_signs,
+    suffix_matrix,
+    word_vocabulary,
+)
 
 # How strongly one finding of each kind suggests deliberate hiding; several findings combine
 # as a noisy-or, so two weak signals outrank one.
@@ -46,6 +61,30 @@ class ObfuscationDetector(Detector):
     version = "1"
     severity = "low"
     default_threshold = 0.6
+    suffix_key = "obfuscation.adversarial_suffix"
+
+    def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(options)
+        self.suffix_model = load_model("adversarial_suffix")
+        trained_on = self.suffix_model.manifest.get("featuriser", {}).get("suffix_stats")
+        if trained_on != list(FEATURES):
+            raise ArtefactError(
+                f"model 'adversarial_suffix' was trained on suffix statistics {trained_on}, but "
+                f"this build computes {list(FEATURES)}; retrain with `guardstream train`"
+            )
+        self.vocabulary = word_vocabulary(default_featuriser().embedding.vocabulary())
+
+    def default_thresholds(self) -> dict[str, float]:
+        return {self.name: self.default_threshold} | self.suffix_model.thresholds
+
+    def suffix_scores(self, texts: list[str]) -> np.ndarray:
+        """0 where the tail shows no sign of a suffix (the gate), else the model's P(suffix)."""
+        out = np.zeros(len(texts), dtype=np.float32)
+        keep = [i for i, text in enumerate(texts) if has_suffix_signs(text)]
+        if keep:
+            features = suffix_matrix([texts[i] for i in keep], self.vocabulary)
+            out[keep] = self.suffix_model.estimator.predict_proba(features)[:, 1]
+        return out
 
     def score(self, batch: EventBatch) -> DetectorResult:
         scores = np.zeros(len(batch), dtype=np.float32)
@@ -63,4 +102,7 @@ class ObfuscationDetector(Detector):
                 + _evidence(context, "context")
                 + _evidence(response, "response")
             )
-        return DetectorResult(scores={self.name: scores}, evidence=evidence)
+        return DetectorResult(
+            scores={self.name: scores, self.suffix_key: self.suffix_scores(batch.user_texts)},
+            evidence=evidence,
+        )

@@ -141,6 +141,10 @@ class StaticEmbedding:
             {} if _is_bert_wordpiece(tokenizer) else None
         )
 
+    def vocabulary(self) -> list[str]:
+        """The tokenizer's tokens (for detectors that need to know which words are known)."""
+        return list(self._tokenizer.get_vocab())
+
     @classmethod
     def load(cls, path: Path | None = None) -> StaticEmbedding:
         """Load and verify an artefact directory (default: the packaged MiniLM one).

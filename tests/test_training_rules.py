@@ -10,7 +10,9 @@ import scipy.sparse as sp
 from guardstream.models.feature_weighting import EmbeddingWeight
 from guardstream.models.training.corpus.records import Sample
 from guardstream.models.training.corpus.splits import split_indices
-from guardstream.models.training.train import SPECS, fit_threshold, leave_one_source_out
+from guardstream.models.training.leave_one_out import leave_one_source_out
+from guardstream.models.training.segment_max import SegmentIndex, segment_max
+from guardstream.models.training.train import SPECS, fit_threshold, linear_classifier
 
 
 def sample(text: str, label: int, source: str) -> Sample:
@@ -66,10 +68,59 @@ def test_leave_one_source_out_reports_each_big_attack_source() -> None:
             rows.append(sample(f"{source} {i}", label, source))
             vectors.append(rng.normal(loc=1.5 * label, scale=1.0, size=4))
     features = sp.csr_matrix(np.vstack(vectors))
-    report = leave_one_source_out(SPECS["injection"], rows, features, EmbeddingWeight(dim=4))
+    report = leave_one_source_out(
+        rows,
+        features,
+        EmbeddingWeight(dim=4),
+        lambda: linear_classifier(SPECS["injection"].regularisation),
+        jobs=1,
+    )
     assert sorted(report) == ["attack_a", "attack_b"]
     for source in ("attack_a", "attack_b"):
         assert report[source]["positives"] == 40
         assert report[source]["negatives"] == 100
         assert report[source]["roc_auc"] > 0.8  # separable by construction
         assert 0.0 <= report[source]["tpr_at_fpr_1pct"] <= 1.0
+
+
+def test_realistic_benign_sources_bind_the_threshold_at_one_percent() -> None:
+    rng = np.random.default_rng(2)
+    sources = ["benign_x"] * 1000 + ["benign_sharegpt"] * 1000
+    labels = np.zeros(2000, dtype=int)
+    scores = np.concatenate([rng.uniform(0, 0.5, 1000), rng.uniform(0, 0.9, 1000)])
+    threshold = fit_threshold(scores, labels, sources)
+    assert np.mean(scores[1000:] >= threshold) <= 0.01
+    assert threshold > 0.85  # set by the ShareGPT rows, not the ordinary benign ones
+
+
+def test_own_rows_auc_is_reported_for_sources_with_both_labels() -> None:
+    rng = np.random.default_rng(3)
+    rows: list[Sample] = []
+    vectors: list[np.ndarray] = []
+    for source, label, count in [
+        ("forum", 1, 40),
+        ("forum", 0, 40),
+        ("other", 1, 40),
+        ("benign_train", 0, 200),
+        ("benign_nq_open", 0, 50),
+    ]:
+        for i in range(count):
+            rows.append(sample(f"{source} {label} {i}", label, source))
+            vectors.append(rng.normal(loc=1.5 * label, scale=1.0, size=4))
+    report = leave_one_source_out(
+        rows,
+        sp.csr_matrix(np.vstack(vectors)),
+        EmbeddingWeight(dim=4),
+        lambda: linear_classifier(1.0),
+        jobs=1,
+    )
+    assert report["forum"]["own_negatives"] == 40
+    assert report["forum"]["own_roc_auc"] > 0.8
+    assert "own_roc_auc" not in report["other"]
+
+
+def test_segment_max_takes_the_highest_segment_of_each_document() -> None:
+    index = SegmentIndex(np.array([0, 2]), np.array([0, 0, 2]), [])
+    whole = np.array([0.1, 0.5, 0.2])
+    merged = segment_max(index, whole, np.array([0.05, 0.7, 0.1]), np.array([0, 2]))
+    assert merged.tolist() == [0.7, 0.2]  # row 2: its whole score beats its only segment

@@ -13,12 +13,16 @@ import dataclasses
 import functools
 from pathlib import Path
 
+from .agent_injection import agent_injection_samples
 from .benign import DEFAULT_CAP, benign_prompts
+from .benign_real import load_sharegpt, realistic_benign
 from .dedupe import dedupe, dedupe_with_stats, normalise
 from .hard_negatives import hard_negative_samples
 from .harmful import harmful_positives
+from .harmful_extra import harmful_extra
 from .indirect import indirect_samples
 from .injection import injection_samples, load_deepset
+from .miss_classes import miss_class_eval, miss_class_samples
 from .records import (
     CATEGORIES,
     HARD_NEGATIVE,
@@ -35,6 +39,7 @@ from .splits import DEFAULT_HELD_OUT, default_split, safe_but_scary_eval, split_
 from .synthetic_attacks import synthetic_eval, synthetic_samples
 from .synthetic_indirect import synthetic_indirect_samples
 from .toxicity import toxicity_samples
+from .toxicity_extra import toxicity_extra
 
 __all__ = [
     "CATEGORIES",
@@ -50,6 +55,7 @@ __all__ = [
     "default_data_root",
     "default_split",
     "load_corpus",
+    "miss_class_eval",
     "normalise",
     "safe_but_scary_eval",
     "split_by_source",
@@ -57,6 +63,7 @@ __all__ = [
 ]
 
 TOXICITY_BENIGN_CAP = 500  # toxicity negatives are mostly Davidson "neither" + ToxiGen neutral
+TOXICITY_SHAREGPT_CAP = 4000
 
 
 def _held_out_keys(task: str, rows: list[Sample]) -> set[str]:
@@ -68,12 +75,16 @@ def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[
     """All rows for `task` before de-duplication, in source-priority order."""
     if task == "injection":
         base = injection_samples(root, seed) + indirect_samples(root, seed)
-        synthetic = synthetic_samples("injection", root, seed, _held_out_keys(task, base))
+        held = _held_out_keys(task, base)
+        synthetic = synthetic_samples("injection", root, seed, held)
         return (
             base
+            + agent_injection_samples(root, seed)
             + synthetic
             + synthetic_indirect_samples(root, [s.text for s in synthetic], seed)
+            + miss_class_samples("injection", root, seed, frozenset(held))
             + hard_negative_samples("injection", seed=seed)
+            + realistic_benign(root, "injection", seed)
             + benign_prompts(root, "injection", DEFAULT_CAP, include_noncommercial, seed)
         )
     if task == "harmful":
@@ -82,17 +93,24 @@ def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[
             for s in load_deepset(root)
             if s.label == 0
         ]
-        positives = harmful_positives(root)
+        positives = harmful_positives(root) + harmful_extra(root, seed)
+        held = _held_out_keys(task, positives)
         return (
             positives
-            + synthetic_samples("harmful", root, seed, _held_out_keys(task, positives))
+            + synthetic_samples("harmful", root, seed, held)
+            + miss_class_samples("harmful", root, seed, frozenset(held))
             + hard_negative_samples("harmful", seed=seed)
+            + realistic_benign(root, "harmful", seed)
             + benign_prompts(root, "harmful", DEFAULT_CAP, include_noncommercial, seed)
             + deepset_benign
         )
     if task == "toxicity":
-        return toxicity_samples(root, seed) + benign_prompts(
-            root, "toxicity", TOXICITY_BENIGN_CAP, include_noncommercial, seed
+        return (
+            toxicity_samples(root, seed)
+            + toxicity_extra(root, seed)
+            + miss_class_samples("toxicity", root, seed)
+            + load_sharegpt(root, "toxicity", TOXICITY_SHAREGPT_CAP, seed)
+            + benign_prompts(root, "toxicity", TOXICITY_BENIGN_CAP, include_noncommercial, seed)
         )
     if task == "refusal":
         return refusal_samples(root, seed)

@@ -73,6 +73,9 @@ class Sample:
     category: str | None
     licence: str
     role: str = "prompt"
+    #: Fold group when a source must be split inside itself (conversation id, attacker case,
+    #: contrastive pair); None means the source is the group.
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from .dedupe import normalise
 
@@ -101,3 +104,19 @@ def _join_lead(lead: str, body: str) -> str:
     if lead and not lead.endswith((": ", ". ", "\n", "! ")):
         body = _low(body)
     return lead + body
+
+
+# --------------------------------------------------------------------------- template data
+def _frozen(value: object) -> object:
+    """JSON lists back to the tuples the generators were written with (hashable, immutable)."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
+
+
+def load_tables(name: str) -> dict[str, Any]:
+    """Template tables of a generator, kept in `data/<name>` so code files stay code."""
+    path = Path(__file__).with_name("data") / name
+    return {k: _frozen(v) for k, v in json.loads(path.read_text("utf-8")).items()}
