@@ -105,6 +105,11 @@ def histogram_figure(data: DriftSeries, metric: str) -> go.Figure:
     return fig
 
 
+def _brief(summary: dict[str, object]) -> str:
+    """A window summary for the table; the embedding centroid is left to the alert JSON."""
+    return html.escape(", ".join(f"{k}={v}" for k, v in summary.items() if k != "centroid"))
+
+
 def summary_table(data: DriftSeries) -> str:
     final = {f.metric: f for f in data.final}
     first_alert: dict[str, datetime] = {}
@@ -124,7 +129,7 @@ def summary_table(data: DriftSeries) -> str:
             f"{finding.threshold:g}", verdict,
             "" if finding.p_value is None else f"{finding.p_value:.2e}",
             raised.isoformat() if raised else "",
-            html.escape(str(finding.reference)), html.escape(str(finding.current)),
+            _brief(finding.reference), _brief(finding.current),
         ]  # fmt: skip
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(

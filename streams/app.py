@@ -18,6 +18,7 @@ from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, scor
 from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
+from guardstream.streams.drift_rows import with_drift_rows_async
 from guardstream.streams.drift_worker import add_drift
 from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
@@ -105,6 +106,7 @@ def batch_loop(
     if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
         child = ScoringProcess(pipeline, max_bytes, outputs)
         score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
+    score = with_drift_rows_async(score, settings)  # + each batch's drift rows, per app
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)

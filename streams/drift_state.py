@@ -1,8 +1,9 @@
 """Drift windows in a faust table with a changelog: one entry per key's meta, one per chunk.
 
-A chunk is the rows of one update, written once; the meta (counts, chunk ids, open episodes,
-verdicts) is rewritten after every update. So a changelog write carries only the new rows, and a
-worker that takes over a partition rebuilds each key's windows from its entries.
+A chunk is the rows of one update, written once (encoded as on the rows topic); the meta
+(counts, chunk ids, open episodes, verdicts) is rewritten after every update. So a changelog
+write carries only the new rows, and a worker that takes over a partition rebuilds each key's
+windows from its entries.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from guardstream.detectors.drift.monitor import DriftMonitor, KeyState, Update
 from guardstream.detectors.drift.rows import DriftRow, scope_of
+from guardstream.streams.drift_rows import decode_rows, encode_rows
 
 
 def meta_key(scope_id: str) -> bytes:
@@ -63,13 +65,13 @@ class TableStates:
 
     def _chunk(self, scope_id: str, chunk: int) -> list[DriftRow]:
         raw = self.table.get(chunk_key(scope_id, chunk))
-        return [DriftRow.from_json(r) for r in json.loads(raw)] if raw else []
+        return [row for _, row in decode_rows(json.loads(raw))] if raw else []
 
     def write(self, state: KeyState, update: Update) -> None:
         """Persist what `update` changed: new chunks, dropped chunks, then the meta."""
-        for _, chunk in update.new_chunks:
-            rows = json.dumps([r.to_json() for r in chunk.rows], separators=(",", ":"))
-            self.table[chunk_key(state.scope_id, chunk.id)] = rows.encode()
+        for _, chunk in update.new_chunks:  # the wire encoding: embeddings as float32 base64
+            value = encode_rows([state.model] * len(chunk.rows), chunk.rows)
+            self.table[chunk_key(state.scope_id, chunk.id)] = value
         for chunk_id in update.dropped_chunks:
             self.table.pop(chunk_key(state.scope_id, chunk_id), None)
         self.table[meta_key(state.scope_id)] = json.dumps(state.meta()).encode()

@@ -1,8 +1,8 @@
-"""Faust wiring for drift: three small agents, added to the worker by `add_drift(app, ...)`.
+"""Faust wiring for drift: two small agents, added to the worker by `add_drift(app, ...)`.
 
-- `guardstream.drift_route` reads `llm.scores`, keeps each record's metrics as a compact row and
-  sends one message per app and batch to `guardstream.drift.rows`, keyed by app_id, so every
-  (app, model) window lives on one partition (and one worker) whichever user the events came from.
+Each scored batch also publishes its drift rows (`drift_rows.with_drift_rows_async`) to
+`guardstream.drift.rows`, keyed by app_id, so every (app, model) window lives on one partition
+(and one worker) whichever user the events came from.
 - `guardstream.drift_control` turns `drift-reference/...` records on `guardstream.control` into a
   marker on the same rows topic, so "set reference now" is applied in order with the rows.
 - `guardstream.drift_monitor` updates the windows (a faust table with a changelog), publishes
@@ -24,29 +24,13 @@ from threadpoolctl import ThreadpoolController
 
 from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
 from guardstream.detectors.drift.monitor import DriftMonitor, Update
-from guardstream.detectors.drift.rows import DriftRow, row_from_dict
+from guardstream.detectors.drift.rows import DriftRow
+from guardstream.streams.drift_rows import decode_rows
 from guardstream.streams.drift_state import TableStates, status_record
 from guardstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
-ROUTE_BATCH = 512
 BLAS = ThreadpoolController()
-
-
-def route_rows(values: list[bytes], settings: Settings) -> dict[str, list[list[Any]]]:
-    """Score records (JSON) to compact rows grouped by app_id: [model, *row] each."""
-    config = settings.drift
-    by_app: dict[str, list[list[Any]]] = defaultdict(list)
-    for value in values:
-        try:
-            record = json.loads(value)
-            row = row_from_dict(record, config.refusal_threshold, config.toxicity_threshold)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("drift: score record skipped: %s", exc)
-            continue
-        if row is not None and record.get("app_id"):
-            by_app[record["app_id"]].append([record.get("model"), *row.to_json()])
-    return by_app
 
 
 def apply_message(
@@ -65,8 +49,8 @@ def apply_message(
                 out.append((state, monitor.set_reference(state, at)))
         return out
     by_model: dict[str | None, list[DriftRow]] = defaultdict(list)
-    for model, *row in message["rows"]:
-        by_model[model].append(DriftRow.from_json(row))
+    for model, row in decode_rows(message):
+        by_model[model].append(row)
     out = []
     for model, rows in by_model.items():
         state = states.get(app_id, model)
@@ -76,13 +60,17 @@ def apply_message(
 
 
 def add_drift(app: faust.App, settings: Settings) -> None:
-    """Add the drift agents to the worker app, unless `drift.enabled` is false."""
-    if not settings.drift.enabled:
+    """Add the drift agents to the worker app when `drift.enabled` and `drift.worker`."""
+    if not (settings.drift.enabled and settings.drift.worker):
         return
     topics = settings.topics
-    scores = app.topic(topics.scores, value_type=bytes)
-    rows_topic = app.topic(topics.drift_rows, value_type=bytes, partitions=topics.partitions)
-    control = app.topic(topics.control, value_type=bytes)
+    # acks=False: faust's commit timer must never run for this app. When any topic is acked,
+    # it commits every assigned partition, the events topic included, at what was fetched:
+    # events in flight would be lost on a crash. These agents commit their own offsets.
+    rows_topic = app.topic(
+        topics.drift_rows, value_type=bytes, partitions=topics.partitions, acks=False
+    )
+    control = app.topic(topics.control, value_type=bytes, acks=False)
     table = app.Table(
         "guardstream-drift",
         default=None,
@@ -100,26 +88,26 @@ def add_drift(app: faust.App, settings: Settings) -> None:
     async def _forget(app: faust.App, revoked: Any, **_: Any) -> None:
         states.forget()  # another worker may own those keys now: reload from the table
 
-    @app.agent(scores, name="guardstream.drift_route")
-    async def drift_route(stream: faust.StreamT[bytes]) -> None:
-        async for values in stream.take(ROUTE_BATCH, within=settings.worker.batch_window_s):
-            for app_id, rows in route_rows(values, settings).items():
-                body = json.dumps({"rows": rows}, separators=(",", ":")).encode()
-                await rows_topic.send(key=app_id.encode(), value=body)
+    async def commit(event: faust.EventT) -> None:
+        message = event.message
+        await app.consumer._commit({message.tp: message.offset + 1})
 
     @app.agent(control, name="guardstream.drift_control")
     async def drift_control(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             key = (event.key or b"").decode("utf-8", "replace")
             if not key.startswith(DRIFT_REFERENCE_PREFIX):
+                await commit(event)
                 continue
             try:
                 marker = DriftReferenceRecord.model_validate_json(event.value or b"null")
             except ValidationError as exc:
                 log.warning("drift: control record %s ignored: %s", key, exc)
+                await commit(event)
                 continue
             body = json.dumps({"set_reference": marker.model_dump(mode="json")}).encode()
-            await rows_topic.send(key=marker.app_id.encode(), value=body)
+            await (await rows_topic.send(key=marker.app_id.encode(), value=body))
+            await commit(event)
 
     @app.agent(rows_topic, name="guardstream.drift_monitor")
     async def drift_monitor(stream: faust.StreamT[bytes]) -> None:
@@ -130,6 +118,7 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                 message = json.loads(event.value)
             except ValueError:
                 log.warning("drift: rows message for %s is not JSON; skipped", app_id)
+                await commit(event)
                 continue
             updates = await loop.run_in_executor(
                 drift_thread, apply_message, message, app_id, states
@@ -146,3 +135,4 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                     await app.producer.send(
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
+            await commit(event)  # at least once: a crash before this replays the message

@@ -74,3 +74,21 @@ def test_projection_is_fixed() -> None:
     x = np.eye(4, 128, dtype=np.float32)
     assert np.array_equal(project(x), project(x.copy()))
     assert project(x).shape == (4, PROJECTION_DIMS)
+
+
+def test_batched_language_id_gives_py3langid_labels() -> None:
+    """The batch product reads py3langid 0.4.0 internals: it must give `classify`'s labels."""
+    from guardstream.detectors.drift.language import LanguageId, identifier
+    from guardstream.streams.drift_traffic import pools
+
+    texts = [t[:48] for pool in pools().values() for t in pool[:60]]
+    texts += [
+        "Ceci n'est pas une pipe, mais une phrase.",
+        "これは日本語の文章です。",
+        "ПРИВЕТ МИР КАК ДЕЛА",
+    ]
+    expected = [identifier().classify(t)[0] for t in texts]
+    assert LanguageId.classify(texts) == expected
+    assert {"fr", "ja", "ru", "en", "de"} <= set(expected)
+    cached = LanguageId(cache_size=4)
+    assert cached(texts[:10]) == expected[:10] and len(cached.cache) == 4

@@ -15,6 +15,7 @@ from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.drift.monitor import DriftMonitor
 from guardstream.streams.cli import app
 from guardstream.streams.client import EventPublisher
+from guardstream.streams.drift_rows import decode_rows, rows_records
 from guardstream.streams.drift_state import TableStates
 from guardstream.streams.drift_traffic import (
     drift_events,
@@ -22,12 +23,13 @@ from guardstream.streams.drift_traffic import (
     metrics_pipeline,
     score_records,
 )
-from guardstream.streams.drift_worker import apply_message, route_rows
+from guardstream.streams.drift_worker import apply_message
 from guardstream.streams.settings import Settings, load_settings
 from guardstream.streams.worker_process import WorkerProcess
 from tests.conftest import json_values, read_topic
 
 SMALL = {
+    "GUARDSTREAM_DRIFT__WORKER": "true",
     "GUARDSTREAM_DRIFT__REFERENCE_EVENTS": "200",
     "GUARDSTREAM_DRIFT__CURRENT_EVENTS": "100",
     "GUARDSTREAM_DRIFT__MIN_SAMPLES": "60",
@@ -38,13 +40,14 @@ SMALL = {
 def test_table_states_route_and_set_reference_without_kafka() -> None:
     records = score_records(drift_events("length", 900, 500, seed=2), metrics_pipeline())
     settings = load_settings(env={k: v for k, v in SMALL.items()})
-    wire = [r.model_dump_json().encode() for r in records]
     table: dict[bytes, bytes] = {}
     states = TableStates(table, DriftMonitor(settings.drift))
     alerts: list[Alert] = []
-    for start in range(0, len(wire), 100):
-        for app_id, rows in route_rows(wire[start : start + 100], settings).items():
-            for state, update in apply_message({"rows": rows}, app_id, states):
+    for start in range(0, len(records), 100):
+        for out in rows_records(records[start : start + 100], settings):
+            assert out.topic == settings.topics.drift_rows and out.key == b"bench-app"
+            message = json.loads(out.value)
+            for state, update in apply_message(message, out.key.decode(), states):
                 states.write(state, update)
                 alerts += update.alerts
         states.forget()  # every update reloads from the table, as after a rebalance
@@ -60,6 +63,13 @@ def test_table_states_route_and_set_reference_without_kafka() -> None:
     states.write(*applied[0])
     assert apply_message({"set_reference": marker}, "bench-app", states) == [], "idempotent"
     assert [k for k in table if b"|chunk|" in k] == []
+
+
+def test_wire_rows_equal_the_rows_read_from_score_records() -> None:
+    records = score_records(drift_events("language", 300, 100, seed=8), metrics_pipeline())
+    (out,) = rows_records(records, load_settings(env={}))
+    decoded = [row for _, row in decode_rows(json.loads(out.value))]
+    assert decoded == drift_rows(records)
 
 
 def drift_env(stack_env: dict[str, str]) -> dict[str, str]:

@@ -161,15 +161,20 @@ def window_of(reference: Reference, current: Sequence[DriftRow]) -> dict[str, An
 
 
 def evaluate(
-    reference: Reference, current: Sequence[DriftRow], config: DriftConfig, full: bool = False
+    reference: Reference,
+    current: Sequence[DriftRow],
+    config: DriftConfig,
+    full: bool = False,
+    columns: dict[str, list[Any]] | None = None,
 ) -> list[Finding]:
     """Findings for every metric with at least `min_samples` values in both windows; `full`
-    runs the complete tests, otherwise only effect sizes (see `complete`)."""
+    runs the complete tests, otherwise only effect sizes (see `complete`). `columns` are the
+    current window's values per metric, when the caller has them already."""
     findings: list[Finding] = []
     window = window_of(reference, current)
     for metric in METRICS:
         ref_values = reference.values[metric]
-        cur_values = values_of(metric, current)
+        cur_values = columns[metric] if columns is not None else values_of(metric, current)
         if min(len(ref_values), len(cur_values)) < config.min_samples:
             continue
         if EXTRACT[metric][0] == "embedding" and metric not in reference.kernels:

@@ -1,50 +1,33 @@
 """Per-event drift metrics, computed from the scoring batch (nothing is featurised twice).
 
-Language id is py3langid (its model ships in the wheel) on a clipped prefix: its cost grows with
-the bytes read (~40 µs per text at 64 characters, ~150 µs at 1,000), and the opening words already
-say which language a text is in (64 and 160 characters agree on every text of the drift
-fixture). Repeated openings ("I'm sorry, but I can't ...", prompt templates) hit a cache.
-Embeddings are the batch's static embeddings on a fixed random projection, small enough to
-travel in every score record, so the report and the worker see the same numbers.
+Language id is py3langid's model on each text's first 48 characters, for the whole batch at once
+(`language.py`): its cost grows with the bytes read, and the opening words already say which
+language a text is in (48 and 160 characters agree on every text of the drift fixture).
+Repeated openings ("I'm sorry, but I can't ...", prompt templates) hit a cache. Embeddings are
+the batch's static embeddings on a fixed random projection, small enough to travel in every
+score record, so the report and the worker see the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 
 from guardstream.contracts import EventMetrics
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.drift.language import LanguageId
 
-LANGUAGE_PREFIX_CHARS = 64
-LANGUAGE_CACHE = 16_384
-MIN_LANGUAGE_CHARS = 8
 PROJECTION_DIMS = 16
 PROJECTION_SEED = 20261201
 EMBEDDING_DECIMALS = 4
+LANGUAGES = LanguageId()
 
 
-@cache
-def _identifier():  # type: ignore[no-untyped-def]
-    """Loaded once per process (~0.7 s: the model is decompressed from the wheel)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
-
-
-def language_of(text: str, prefix_chars: int = LANGUAGE_PREFIX_CHARS) -> str | None:
-    """ISO 639-1 code of the text's opening, or None where there is too little text to say."""
-    head = text[:prefix_chars].strip()
-    if len(head) < MIN_LANGUAGE_CHARS:
-        return None
-    return classify_cached(head)
-
-
-@lru_cache(maxsize=LANGUAGE_CACHE)
-def classify_cached(head: str) -> str:
-    return str(_identifier().classify(head)[0])
+def language_of(text: str) -> str | None:
+    """ISO 639-1 code of one text's opening, or None where there is too little text to say."""
+    return LANGUAGES([text])[0]
 
 
 @cache
@@ -63,16 +46,14 @@ def project(embeddings: np.ndarray) -> np.ndarray:
     return np.round((embeddings.astype(np.float32) @ matrix).astype(np.float64), EMBEDDING_DECIMALS)
 
 
-def batch_metrics(
-    batch: EventBatch,
-    columns: Mapping[str, list[float]],
-    prefix_chars: int = LANGUAGE_PREFIX_CHARS,
-) -> list[EventMetrics]:
+def batch_metrics(batch: EventBatch, columns: Mapping[str, list[float]]) -> list[EventMetrics]:
     """One `EventMetrics` per event of the batch; `columns` are the batch's rounded scores."""
     prompt_proj = project(batch.user_embeddings).tolist()
     response_proj = project(batch.response_embeddings).tolist()
     refusal = columns.get("refusal")
     toxicity = columns.get("toxicity.response")
+    n = len(batch.events)
+    languages = LANGUAGES([*batch.responses, *batch.user_texts])
     out: list[EventMetrics] = []
     for i, event in enumerate(batch.events):
         response = batch.responses[i]
@@ -83,8 +64,8 @@ def batch_metrics(
                 latency_ms=event.latency_ms,
                 input_tokens=event.input_tokens,
                 output_tokens=event.output_tokens,
-                response_language=language_of(response, prefix_chars) if response else None,
-                prompt_language=language_of(batch.user_texts[i], prefix_chars),
+                response_language=languages[i] if response else None,
+                prompt_language=languages[n + i],
                 refusal=refusal[i] if refusal is not None and response else None,
                 toxicity=toxicity[i] if toxicity is not None and response else None,
                 response_embedding=response_proj[i] if response else None,

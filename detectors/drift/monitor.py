@@ -16,7 +16,7 @@ import numpy as np
 from guardstream.contracts import Alert
 from guardstream.detectors.drift.alerting import drift_alert
 from guardstream.detectors.drift.change_points import ChangePoint, for_mean, for_rate
-from guardstream.detectors.drift.config import DriftConfig
+from guardstream.detectors.drift.config import METRICS, DriftConfig
 from guardstream.detectors.drift.evaluate import (
     EXTRACT,
     Finding,
@@ -36,6 +36,13 @@ REFERENCE_CAP = 50_000
 class Chunk:
     id: int
     rows: list[DriftRow]
+    values_: dict[str, list[Any]] | None = field(default=None, repr=False, compare=False)
+
+    def values(self) -> dict[str, list[Any]]:
+        """Each metric's non-null values, extracted once: every evaluation reads them."""
+        if self.values_ is None:
+            self.values_ = {m: values_of(m, self.rows) for m in METRICS}
+        return self.values_
 
 
 @dataclass
@@ -257,14 +264,35 @@ class DriftMonitor:
                 fired.append((metric, detector.kind))
         return fired
 
+    def _window(self, state: KeyState) -> tuple[list[DriftRow], dict[str, list[Any]]]:
+        """The last `current_events` rows and their values per metric (cached per chunk)."""
+        need, picked = self.config.current_events, []
+        for chunk in reversed(state.cur_chunks):
+            if need <= 0:
+                break
+            picked.append((chunk, min(need, len(chunk.rows))))
+            need -= len(chunk.rows)
+        rows: list[DriftRow] = []
+        columns: dict[str, list[Any]] = {m: [] for m in METRICS}
+        for chunk, take in reversed(picked):
+            part = chunk.rows[-take:]
+            rows += part
+            values = (
+                chunk.values() if take == len(chunk.rows)
+                else {m: values_of(m, part) for m in METRICS}
+            )  # fmt: skip
+            for metric in METRICS:
+                columns[metric] += values[metric]
+        return rows, columns
+
     def _evaluate(self, state: KeyState, update: Update) -> None:
         if state.reference_ is None:
             self.prepare(state)
         assert state.reference_ is not None
-        current = list(state.rows(state.cur_chunks))[-self.config.current_events :]
+        current, columns = self._window(state)
         if len(current) < self.config.min_samples:
             return
-        for finding in evaluate(state.reference_, current, self.config):
+        for finding in evaluate(state.reference_, current, self.config, columns=columns):
             update.findings.append(finding)
             state.verdicts[finding.metric] = {
                 "effect_size": round(finding.effect_size, 4),

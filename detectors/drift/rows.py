@@ -6,7 +6,7 @@ parses every `llm.scores` record: validation would cost more than the whole drif
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ class DriftRow:
     prompt_embedding: list[float] | None
 
     def to_json(self) -> list[Any]:
-        return list(astuple(self))
+        return [getattr(self, name) for name in self.__slots__]  # astuple deep-copies: slow
 
     @classmethod
     def from_json(cls, values: list[Any]) -> DriftRow:

@@ -16,19 +16,22 @@ from rich.console import Console
 from rich.table import Table
 from threadpoolctl import ThreadpoolController
 
-from guardstream.detectors.drift.metrics import classify_cached
+from guardstream.contracts import ScoreRecord
+from guardstream.detectors.drift.metrics import LANGUAGES
 from guardstream.detectors.drift.monitor import DriftMonitor
-from guardstream.detectors.drift.rows import DriftRow, row_from_dict
+from guardstream.detectors.drift.rows import DriftRow
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.streams.bench_traffic import bench_messages
 from guardstream.streams.commands.bench import pin_to_one_core, rate
 from guardstream.streams.decoding import decode_event
+from guardstream.streams.drift_rows import decode_rows, rows_records
 from guardstream.streams.drift_traffic import (
     drift_events,
     drift_rows,
     metrics_pipeline,
     score_records,
 )
+from guardstream.streams.settings import load_settings
 
 out = Console()
 EXPECTED = {
@@ -95,18 +98,27 @@ def bench_drift(
         started = time.process_time()
         records = score_records(drift_events(None, stationary, 0, seed=seed + 1), scorer)
         scoring_s = time.process_time() - started
-        wire = [r.model_dump_json().encode() for r in records]
+        settings = load_settings(env={})
 
-        def drift_stage(values: list[bytes]) -> None:
-            rows = [row_from_dict(json.loads(v)) for v in values]
-            monitor.update(state, [r for r in rows if r is not None])
+        def drift_stage(batch: list[ScoreRecord]) -> None:
+            """What the worker adds per batch: rows built and encoded in the scoring thread,
+            decoded by the drift agent, windows updated and tested."""
+            for out_record in rows_records(batch, settings):
+                message = json.loads(out_record.value)
+                monitor.update(state, [row for _, row in decode_rows(message)])
 
         monitor = DriftMonitor()
         state = monitor.state("bench-app", "model-a")
-        started = time.process_time()
-        for start in range(0, len(wire), STEP):
-            drift_stage(wire[start : start + STEP])
-        drift_s = time.process_time() - started
+        rounds = 4
+        bounds = [len(records) * k // rounds for k in range(rounds + 1)]
+
+        def drift_slice(k: int) -> float:
+            """Events per CPU-second of the drift stage over the k-th quarter of the stream."""
+            started = time.process_time()
+            for start in range(bounds[k], bounds[k + 1], STEP):
+                drift_stage(records[start : min(start + STEP, bounds[k + 1])])
+            return (bounds[k + 1] - bounds[k]) / (time.process_time() - started)
+
         stationary_found = feed(drift_rows(records))
         messages = bench_messages(3000)
         full = build_pipeline({})
@@ -117,15 +129,24 @@ def bench_drift(
         def per_event(pipeline, cold: bool = False):  # type: ignore[no-untyped-def]
             def run(chunk: list[bytes]) -> None:
                 if cold:  # the bench mix repeats its texts; real traffic mostly does not
-                    classify_cached.cache_clear()
+                    LANGUAGES.cache.clear()
                 pipeline.run([decode_event(m, max_bytes) for m in chunk])
 
             return run
 
-        with_metrics = rate(per_event(full), messages, 256, 3)
-        cold_metrics = rate(per_event(full, cold=True), messages, 256, 3)
-        without_metrics = rate(per_event(bare), messages, 256, 3)
-    drift_rate = len(wire) / drift_s
+        # Interleaved rounds, best of each: the load of a shared machine drifts over a run.
+        works = {
+            "with": per_event(full),
+            "cold": per_event(full, cold=True),
+            "without": per_event(bare),
+        }
+        best: dict[str, float] = dict.fromkeys([*works, "drift"], 0.0)
+        for k in range(rounds):
+            for name, work in works.items():
+                best[name] = max(best[name], rate(work, messages, 256, 1))
+            best["drift"] = max(best["drift"], drift_slice(k))
+        with_metrics, cold_metrics, without_metrics = best["with"], best["cold"], best["without"]
+    drift_rate = best["drift"]
     result |= {
         "stationary_events": stationary,
         "stationary_alerts": stationary_found["total_alerts"],
@@ -153,6 +174,6 @@ def bench_drift(
         f"per-event stage (all detectors + metrics): {with_metrics:,.0f} events/CPU-s; "
         f"with the language cache cleared every batch {cold_metrics:,.0f}; "
         f"without the drift metrics {without_metrics:,.0f}; "
-        f"drift stage (parse score JSON + windows + tests): {drift_rate:,.0f} events/CPU-s = "
+        f"drift stage (rows encoded, decoded, windows + tests): {drift_rate:,.0f} events/CPU-s = "
         f"{result['drift_cost_vs_per_event']:.1%} of the per-event stage's time (target <= 10%)"
     )
