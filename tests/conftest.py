@@ -15,7 +15,7 @@ import pytest
 from guardstream.streams.admin import ensure_topics
 from guardstream.streams.broker import EmbeddedBroker
 from guardstream.streams.client import TopicReader
-from guardstream.streams.settings import Settings, load_settings
+from guardstream.streams.settings import Settings, TopicSettings, load_settings
 from guardstream.streams.worker_process import worker_env
 
 
@@ -31,8 +31,9 @@ def stack_env(broker: EmbeddedBroker, tmp_path: Path) -> dict[str, str]:
     """Worker environment with topic names and group unique to this test."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
     env = worker_env(broker.bootstrap, tmp_path / "worker-data", group_id=f"{prefix}-group")
-    for key in ("events", "scores", "alerts", "dlq", "control", "feedback"):
-        env[f"GUARDSTREAM_TOPICS__{key.upper()}"] = f"{prefix}.{key}"
+    for key, field in TopicSettings.model_fields.items():  # every topic, drift's and others' too
+        if field.annotation is str:
+            env[f"GUARDSTREAM_TOPICS__{key.upper()}"] = f"{prefix}.{key}"
     env["GUARDSTREAM_TOPICS__PARTITIONS"] = "2"
     return env
 

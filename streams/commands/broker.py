@@ -26,8 +26,9 @@ def broker(
 ) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C or SIGTERM."""
     # SIGTERM/SIGHUP would end Python without unwinding, leaving Tansu running on its port;
-    # as KeyboardInterrupt they go through the `with` below, which stops the child.
-    for number in (signal.SIGTERM, signal.SIGHUP):
+    # as KeyboardInterrupt they go through the `with` below, which stops the child. SIGINT too:
+    # a shell starts background jobs with SIGINT ignored, and Python then keeps it ignored.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, _interrupt)
     with EmbeddedBroker(port=port or None) as running:
         settings = settings_from(config, running.bootstrap)
