@@ -12,15 +12,11 @@ library fails a test rather than silently dropping the setting.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from mode.services import WaitResults
 
 from guardstream.streams.ops_settings import Profile
 from guardstream.streams.settings import Settings
@@ -40,64 +36,9 @@ class TunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
-def start_eagerly(coro: Coroutine[Any, Any, T]) -> tuple[bool, T | None, Coroutine[Any, Any, T]]:
-    """Run `coro` until it first suspends. Returns (finished, result, rest): when it finished
-    without suspending, `result` is its value; otherwise `rest` finishes it when awaited."""
-    try:
-        yielded = coro.send(None)
-    except StopIteration as done:
-        return True, done.value, coro
-    return False, None, _resume(coro, yielded)
-
-
-async def _resume(coro: Coroutine[Any, Any, T], yielded: Any) -> T:
-    """Drive a started coroutine to the end, as a task would: wait for what it yielded, then
-    send it on (or throw the failure into it)."""
-    while True:
-        try:
-            if yielded is None:
-                await asyncio.sleep(0)
-            else:
-                yielded._asyncio_future_blocking = False  # taken over, as a Task does
-                await yielded
-        except asyncio.CancelledError:
-            coro.close()
-            raise
-        except BaseException as exc:
-            step = partial(coro.throw, exc)
-        else:
-            step = partial(coro.send, None)
-        try:
-            yielded = step()
-        except StopIteration as done:
-            return cast(T, done.value)
-
-
 class TunedConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> TunedConsumerThread:
         return TunedConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
-        """faust's drainer hands every message to the conductor through
-        `wait_first(callback(message), suspend_flow.wait())`: four tasks and an
-        `asyncio.wait` per message, a quarter of the event loop's work in the profile. The
-        callback almost never blocks (only on a full queue or a suspended flow), so run it
-        eagerly and fall back to faust's path only when it does suspend."""
-        first = coros[0] if coros else None
-        if (
-            not asyncio.iscoroutine(first)
-            or first.cr_code is not getattr(self.callback, "__code__", None)
-            or self._stopped.is_set()
-            or self._crashed.is_set()
-        ):
-            return await super().wait_first(*coros, timeout=timeout)
-        finished, result, rest = start_eagerly(first)
-        if finished:
-            for other in coros[1:]:
-                if asyncio.iscoroutine(other):
-                    other.close()
-            return WaitResults([first], [result], False)
-        return await super().wait_first(rest, *coros[1:], timeout=timeout)
 
 
 class TunedTransport(faust_aiokafka.Transport):

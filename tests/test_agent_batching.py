@@ -164,33 +164,3 @@ def test_a_batch_too_large_for_the_broker_is_resent_record_by_record_not_truncat
     publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
     asyncio.run(publisher.publish([OutRecord("scores", b"k", v) for v in (b"a", b"b")]))
     assert sender.singles == [b"a", b"b"] and sender.groups == []
-
-
-def test_eager_start_finishes_synchronous_coroutines_and_resumes_blocked_ones() -> None:
-    from guardstream.streams.kafka_tuning import start_eagerly
-
-    async def quick() -> int:
-        return 7
-
-    async def blocked(gate: asyncio.Future[int]) -> int:
-        return await gate + 1
-
-    async def failing(gate: asyncio.Future[int]) -> int:
-        try:
-            await gate
-        except KeyError:
-            return -1
-        return 0
-
-    async def run() -> tuple[Any, ...]:
-        finished, result, _ = start_eagerly(quick())
-        gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        waiting, _, rest = start_eagerly(blocked(gate))
-        asyncio.get_running_loop().call_soon(gate.set_result, 41)
-        resumed = await rest
-        bad: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        _, _, rest_bad = start_eagerly(failing(bad))
-        bad.set_exception(KeyError("x"))
-        return finished, result, waiting, resumed, await rest_bad
-
-    assert asyncio.run(run()) == (True, 7, False, 42, -1)

@@ -82,12 +82,11 @@ def test_behaviour_alerts_survive_a_restart_and_a_second_worker(
     assert 2 <= attacks_before < len([e for e in events if e["user_id"] == "u-attacker"])
 
     # drift's own table is not under test here (and its changelog recovery is its own issue)
-    # Scoring in a thread: with the scoring process, a worker started after a clean stop got no
-    # events in this scenario (notes/issue-10.md); the stateful half is the same in both modes.
+    # Default (process) scoring: this scenario once stalled a worker started after a clean stop.
     stack_env = {
         **stack_env,
         "GUARDSTREAM_DRIFT__ENABLED": "false",
-        "GUARDSTREAM_LIMITS__SCORING": "thread",
+        "GUARDSTREAM_LIMITS__SCORING": "process",
     }
     asyncio.run(publish(stack_settings, before))
     env2 = {**stack_env, "GUARDSTREAM_WORKER__DATA_DIR": str(tmp_path / "w2")}
