@@ -64,9 +64,10 @@ def create_app(
     topics = settings.topics
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
     state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
-    guard = OffsetGuard(app, settings)
+    source_topics = state.source_topics(topics.events)
+    guard = OffsetGuard(app, settings, source_topics)
     events = app.topic(
-        *state.source_topics(topics.events),
+        *source_topics,
         value_type=bytes,
         partitions=topics.partitions,
         acks=False,

@@ -12,11 +12,13 @@ library fails a test rather than silently dropping the setting.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, TypeVar
 
 import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
 
 from guardstream.streams.ops_settings import Profile
 from guardstream.streams.settings import Settings
@@ -36,7 +38,26 @@ class TunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
+class GuardedReadOffsets(defaultdict[TP, int | None]):
+    """faust's per-partition read offsets, reading "none yet" for the guarded topics, so that
+    faust's fetch loop drops nothing there (see `offset_guard.py`, which does instead)."""
+
+    def __init__(self, guarded_topics: frozenset[str]) -> None:
+        super().__init__(lambda: None)
+        self.guarded_topics = guarded_topics
+
+    def __getitem__(self, tp: TP) -> int | None:
+        if tp.topic in self.guarded_topics:
+            return None
+        return super().__getitem__(tp)
+
+
 class TunedConsumer(faust_aiokafka.Consumer):
+    def __init__(self, transport: TunedTransport, *args: Any, **kwargs: Any) -> None:
+        super().__init__(transport, *args, **kwargs)
+        # faust binds this mapping's __getitem__ when its fetch loop starts: set it here
+        self._read_offset = GuardedReadOffsets(transport.guarded_topics)
+
     def _new_consumer_thread(self) -> TunedConsumerThread:
         return TunedConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
@@ -46,6 +67,7 @@ class TunedTransport(faust_aiokafka.Transport):
 
     Consumer = TunedConsumer
     profile: Profile | None = None
+    guarded_topics: frozenset[str] = frozenset()  # set by OffsetGuard before the consumer exists
 
 
 def faust_options(settings: Settings) -> dict[str, Any]:

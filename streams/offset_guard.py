@@ -4,14 +4,23 @@ Seen here: a worker that recovers tables while its group forms can lose the firs
 fetched after the assignment (faust drops what arrives while its flow is suspended, but its
 fetch position has moved on), so a committed offset of 105 is followed by a first batch at 109.
 With offsets committed by the agent after each batch, that would skip events for good. The
-guard learns each partition's committed offset once per consumer generation, passes messages
-that continue it, drops anything after a gap and seeks the consumer back to the missing offset,
-so the skipped messages are fetched again.
+guard learns each partition's committed offset once per consumer generation (the log start
+where nothing is committed yet: `auto_offset_reset` is earliest), passes messages that continue
+it, drops anything after a gap and seeks the consumer back to the missing offset, so the skipped
+messages are fetched again.
+
+faust's own "read offset" filter must not undo that seek: it drops every fetched message below
+the highest offset it has delivered, and messages already fetched when the guard seeks push it
+past the gap again, so the re-fetched ones were dropped for good (a partition stalled at its
+committed offset forever). The guard registers its topics with the tuned transport, whose
+consumer turns that filter off for them (`kafka_tuning.GuardedReadOffsets`); the guard alone
+drops duplicates there.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 import faust
@@ -19,26 +28,34 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from faust.types import TP
 
+from guardstream.streams.kafka_tuning import TunedTransport
 from guardstream.streams.log_limits import RateLimitedLog
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RESEEK_AFTER_S = 5.0  # a seek whose first message was lost again is retried after this
+
 
 class OffsetGuard:
-    def __init__(self, app: faust.App, settings: Settings) -> None:
+    def __init__(self, app: faust.App, settings: Settings, topics: Sequence[str]) -> None:
         self.app = app
         self.settings = settings
-        self.expected: dict[tuple[str, int], int | None] = {}
-        self.seeking: dict[tuple[str, int], int] = {}
+        self.topics = tuple(topics)
+        if not isinstance(app.transport, TunedTransport):  # pragma: no cover - wiring error
+            raise TypeError("OffsetGuard needs the tuned transport: call kafka_tuning.tune first")
+        app.transport.guarded_topics = frozenset(self.topics)
+        self.expected: dict[tuple[str, int], int] = {}
+        self.seeking: dict[tuple[str, int], tuple[int, float]] = {}
         self.generation: int | None = None
         self._offsets: AIOKafkaConsumer | None = None
         self.warnings = RateLimitedLog(log)
         self.gaps = 0
 
-    async def _committed(self, topic: str, partition: int) -> int | None:
-        """The group's committed offset (OffsetFetch; no group membership needed)."""
+    async def _start_offset(self, topic: str, partition: int) -> int:
+        """The group's committed offset (OffsetFetch; no group membership needed), else the
+        partition's log start."""
         if self._offsets is None:
             self._offsets = AIOKafkaConsumer(
                 bootstrap_servers=self.settings.bootstrap_servers,
@@ -46,7 +63,11 @@ class OffsetGuard:
                 enable_auto_commit=False,
             )
             await self._offsets.start()
-        return await self._offsets.committed(TopicPartition(topic, partition))
+        tp = TopicPartition(topic, partition)
+        committed = await self._offsets.committed(tp)
+        if committed is not None:
+            return committed
+        return (await self._offsets.beginning_offsets([tp]))[tp]
 
     async def admit(self, messages: Sequence[RawMessage]) -> list[RawMessage]:
         generation = self.app.consumer_generation_id
@@ -58,23 +79,36 @@ class OffsetGuard:
         for message in messages:
             tp = (message.topic, message.partition)
             if tp not in self.expected:
-                self.expected[tp] = await self._committed(*tp)
+                self.expected[tp] = await self._start_offset(*tp)
             expected = self.expected[tp]
-            if expected is None or message.offset == expected:
+            if message.offset == expected:
                 admitted.append(message)
                 self.expected[tp] = message.offset + 1
                 self.seeking.pop(tp, None)
-            elif message.offset > expected and self.seeking.get(tp) != expected:
+            elif message.offset > expected and self._should_seek(tp, expected):
                 self.gaps += 1
                 self.warnings.warn(
                     "gap", "offset gap on %s[%d]: expected %d, got %d; seeking back",
                     tp[0], tp[1], expected, message.offset,
                 )  # fmt: skip
-                self.seeking[tp] = expected
-                await self.app.consumer.seek(TP(*tp), expected)
-            # below `expected`: already handled in this generation; after a gap: re-fetched
+                self.seeking[tp] = (expected, time.monotonic())
+                await self.seek(tp, expected)
+            # below `expected`: already handled; after a gap: fetched again after the seek
         return admitted
+
+    async def seek(self, tp: tuple[str, int], offset: int) -> None:
+        await self.app.consumer.seek(TP(*tp), offset)
+
+    def _should_seek(self, tp: tuple[str, int], expected: int) -> bool:
+        """Seek once per gap; again only if the re-fetch has not arrived for a while."""
+        pending = self.seeking.get(tp)
+        return (
+            pending is None
+            or pending[0] != expected
+            or time.monotonic() - pending[1] > RESEEK_AFTER_S
+        )
 
     async def close(self) -> None:
         if self._offsets is not None:
             await self._offsets.stop()
+            self._offsets = None
