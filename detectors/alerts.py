@@ -15,12 +15,11 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from guardstream.contracts import Alert, Evidence, Scope, Severity
+from guardstream.contracts import Alert, Evidence, Scope, Severity, stable_id
 from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.behaviour.windows import bucket_start, epoch, from_epoch
 
@@ -75,8 +74,9 @@ def alert_id(
     user_id: str | None = None,
 ) -> str:
     """Deterministic: the same flag identity and window give the same id, in any process."""
-    parts = (detector, version, scope, scope_id, app_id, user_id or "", f"{window_start:.3f}")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return stable_id(
+        detector, version, scope, scope_id, app_id, user_id or "", f"{window_start:.3f}"
+    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ Scope = Literal["event", "user", "session", "model"]
 AlertStatus = Literal["open", "update"]
 
 
+
+def stable_id(*parts: str) -> str:
+    """A 32-hex id of `parts` that any process computes alike (alert ids)."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
 class ChatMessage(BaseModel):
     """One chat turn; `tool` and `system` turns are where indirect injections hide."""
 
@@ -238,8 +243,7 @@ class Alert(BaseModel):
     ) -> str:
         """Same detector, scope, window, app and user give the same id, whoever computes it;
         two apps (or users) never share one. (`detectors/alerts.py:alert_id` is the live one.)"""
-        key = "\x1f".join((detector, scope, scope_id, window, app_id, user_id or ""))
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        return stable_id(detector, scope, scope_id, window, app_id, user_id or "")
 
 
 def _utc(value: datetime) -> datetime:

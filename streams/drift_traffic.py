@@ -20,6 +20,15 @@ from guardstream.detectors.registry import available_detectors
 
 FIXTURE = Path(__file__).parent / "drift_data" / "drift_texts.json.gz"
 SHIFTS = ("length", "refusal", "language", "topic", "latency", "prompt_topic")
+# The drift metric each shift must trip (others may fire too: doubled length doubles tokens).
+SHIFT_METRICS = {
+    "length": "response_chars",
+    "refusal": "refusal_rate",
+    "language": "language",
+    "topic": "response_embedding",
+    "latency": "latency",
+    "prompt_topic": "prompt_embedding",
+}
 START = datetime(2026, 11, 1, tzinfo=UTC)
 BASE_REFUSAL = 0.02
 SHIFTED_REFUSAL = 0.15

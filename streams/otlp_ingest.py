@@ -25,7 +25,7 @@ from guardstream.errors import EventDecodeError
 from guardstream.streams.agent_loop import Committer, next_offsets, raw_messages
 from guardstream.streams.dead_letter import DeadLetter
 from guardstream.streams.delivery import BatchPublisher, OutRecord, dead_letter_record
-from guardstream.streams.processing import RawMessage
+from guardstream.streams.processing import RawMessage, dead_letter_for
 from guardstream.streams.settings import OtlpIngestSettings, Settings
 
 if TYPE_CHECKING:
@@ -101,13 +101,15 @@ def translate(
             mapped = map_request(decode_request(message.value, ingest.encoding), options)
         except EventDecodeError as exc:
             counters.undecodable += 1
-            output.dead_letters.append(_letter(message, exc.reason, exc.code))
+            output.dead_letters.append(dead_letter_for(message, exc.reason, exc.code))
             continue
         counters.add(mapped)
         output.events.extend(mapped.events)
         if mapped.rejected:  # the good spans went on; the message is kept for the bad ones
             reason = f"{len(mapped.rejected)} GenAI span(s) rejected: " + "; ".join(mapped.rejected)
-            output.dead_letters.append(_letter(message, reason[:MAX_REASON_CHARS], "otlp_span"))
+            output.dead_letters.append(
+                dead_letter_for(message, reason[:MAX_REASON_CHARS], "otlp_span")
+            )
     return output
 
 
@@ -167,14 +169,3 @@ def add_otlp_ingest(
             log.info("otlp ingest: %s", counters)
 
     return counters
-
-
-def _letter(message: RawMessage, reason: str, code: str) -> DeadLetter:
-    return DeadLetter(
-        raw=message.value or b"",
-        reason=reason,
-        code=code,
-        source_topic=message.topic,
-        source_partition=message.partition,
-        source_offset=message.offset,
-    )

@@ -73,12 +73,12 @@ def process_batch(
             events.append(decode_event(message.value, max_bytes))
             origins.append(message)
         except EventDecodeError as exc:
-            output.dead_letters.append(_dead_letter(message, exc.reason, exc.code))
+            output.dead_letters.append(dead_letter_for(message, exc.reason, exc.code))
     verdicts = pipeline.run(events)
     output.detector_seconds = dict(pipeline.detector_seconds)
     for verdict, origin in zip(verdicts, origins, strict=True):
         if verdict.record is None or verdict.facts is None:
-            output.dead_letters.append(_dead_letter(origin, verdict.error or "?", "detector"))
+            output.dead_letters.append(dead_letter_for(origin, verdict.error or "?", "detector"))
             continue
         source = (origin.topic, origin.partition, origin.offset)
         output.scores.append(verdict.record)
@@ -129,7 +129,8 @@ def apply_state(
     return output
 
 
-def _dead_letter(message: RawMessage, reason: str, code: str) -> DeadLetter:
+def dead_letter_for(message: RawMessage, reason: str, code: str) -> DeadLetter:
+    """The dead letter for `message`: its raw bytes and where it came from."""
     return DeadLetter(
         raw=message.value or b"",
         reason=reason,

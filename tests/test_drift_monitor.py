@@ -9,6 +9,7 @@ from guardstream.detectors.drift.config import DriftConfig
 from guardstream.detectors.drift.monitor import DriftMonitor, KeyState, Update
 from guardstream.detectors.drift.rows import DriftRow
 from guardstream.streams.drift_traffic import (
+    SHIFT_METRICS,
     drift_events,
     drift_rows,
     metrics_pipeline,
@@ -18,15 +19,6 @@ from guardstream.streams.drift_traffic import (
 SHIFT_AT = 2400
 EVENTS = 3400
 TOLERANCE = 500
-# The detector each shift must trip (others may fire too: doubled length doubles tokens).
-EXPECTED = {
-    "length": "response_chars",
-    "refusal": "refusal_rate",
-    "language": "language",
-    "topic": "response_embedding",
-    "latency": "latency",
-    "prompt_topic": "prompt_embedding",
-}
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +44,12 @@ def first_alerts(updates: list[tuple[int, Update]]) -> dict[str, int]:
     return seen
 
 
-@pytest.mark.parametrize("shift", sorted(EXPECTED))
+@pytest.mark.parametrize("shift", sorted(SHIFT_METRICS))
 def test_each_shift_is_found_within_tolerance(pipeline, shift: str) -> None:
     rows = drift_rows(score_records(drift_events(shift, EVENTS, SHIFT_AT, seed=3), pipeline))
     _, state, updates = run(rows)
     fired = first_alerts(updates)
-    metric = EXPECTED[shift]
+    metric = SHIFT_METRICS[shift]
     assert metric in fired, f"{shift}: nothing from drift.{metric}; fired {fired}"
     assert SHIFT_AT < fired[metric] <= SHIFT_AT + TOLERANCE, fired
     assert all(at > SHIFT_AT for at in fired.values()), f"alert before the shift: {fired}"

@@ -26,6 +26,7 @@ from guardstream.streams.commands.bench import pin_to_one_core, rate
 from guardstream.streams.decoding import decode_event
 from guardstream.streams.drift_rows import decode_rows, rows_records
 from guardstream.streams.drift_traffic import (
+    SHIFT_METRICS,
     drift_events,
     drift_rows,
     metrics_pipeline,
@@ -34,14 +35,6 @@ from guardstream.streams.drift_traffic import (
 from guardstream.streams.settings import load_settings
 
 out = Console()
-EXPECTED = {
-    "length": "response_chars",
-    "refusal": "refusal_rate",
-    "language": "language",
-    "topic": "response_embedding",
-    "latency": "latency",
-    "prompt_topic": "prompt_embedding",
-}
 STEP = 100  # rows per monitor update, as one worker batch per app
 
 
@@ -78,7 +71,7 @@ def bench_drift(
         table = Table(title="detection delay (events after the shift; target <= 500)")
         for column in ("shift", "detector", "alert delay", "change-point delay", "early alerts"):
             table.add_column(column)
-        for shift, metric in EXPECTED.items():
+        for shift, metric in SHIFT_METRICS.items():
             events = drift_events(shift, shift_at + after, shift_at, seed=seed)
             found = feed(drift_rows(score_records(events, scorer)))
             at = found["alerts"].get(metric)
