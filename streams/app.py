@@ -66,6 +66,7 @@ def create_app(
     state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
     source_topics = state.source_topics(topics.events)
     guard = OffsetGuard(app, settings, source_topics)
+    app.timer(1.0, name="guardstream.offset_guard")(guard.check_idle)
     events = app.topic(
         *source_topics,
         value_type=bytes,

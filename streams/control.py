@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from guardstream.contracts import ThresholdRecord, threshold_key
 from guardstream.detectors.thresholds import ThresholdState, threshold_problem
-from guardstream.errors import BrokerError, ThresholdError
+from guardstream.errors import ThresholdError
 from guardstream.streams.decoding import describe_validation_error
 from guardstream.streams.settings import Settings
 from guardstream.streams.topic_snapshot import (
@@ -69,7 +69,12 @@ async def read_control(settings: Settings, timeout_s: float = 30.0) -> list[Thre
 
 
 class ControlFollower:
-    """Loads the control topic into `state`, then applies each new record as it arrives."""
+    """Loads the control topic into `state`, then applies each new record as it arrives.
+
+    A load that fails or runs out of time is retried (with back-off, a fresh consumer each
+    time) for as long as the worker runs: a follower that gave up left the worker alive but
+    refusing to score for good (seen under load: "control topic not loaded in time").
+    """
 
     def __init__(self, settings: Settings, state: ThresholdState, timeout_s: float = 60.0):
         self.settings = settings
@@ -77,28 +82,42 @@ class ControlFollower:
         self.timeout_s = timeout_s
         self.loaded = asyncio.Event()
         self.applied = 0
-        self._failure: BaseException | None = None
+        self.load_failures = 0
 
     async def ready(self) -> None:
-        """Wait until the whole topic is applied; raise if loading it failed or took too long."""
-        try:
-            await asyncio.wait_for(self.loaded.wait(), self.timeout_s)
-        except TimeoutError as exc:
-            raise BrokerError("control topic not loaded in time; refusing to score") from exc
-        if self._failure is not None:
-            raise BrokerError(f"control topic could not be read: {self._failure}")
+        """Wait until the whole topic is applied (never score on stale thresholds); say so
+        every `timeout_s` while it is not."""
+        waited = 0.0
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.loaded.wait()), self.timeout_s)
+                return
+            except TimeoutError:
+                waited += self.timeout_s
+                log.warning(
+                    "control topic %s not loaded after %.0f s (%d failed load(s)); not scoring "
+                    "until it is", self.settings.topics.control, waited, self.load_failures,
+                )  # fmt: skip
 
     async def run(self) -> None:
-        consumer = snapshot_consumer(self.settings)
-        try:
-            await consumer.start()
-            loaded = await read_to_end(consumer, self.settings.topics.control, self.timeout_s)
-            self.applied += self.state.apply(parse_all(loaded))
-        except Exception as exc:
-            self._failure = exc
-            self.loaded.set()
-            await consumer.stop()
-            raise
+        backoff = 1.0
+        while True:
+            consumer = snapshot_consumer(self.settings)
+            try:
+                await consumer.start()
+                loaded = await read_to_end(consumer, self.settings.topics.control, self.timeout_s)
+            except Exception as exc:  # retried: the worker must not stop scoring for good
+                self.load_failures += 1
+                log.warning(
+                    "loading the control topic failed (%s); retrying in %.0f s", exc, backoff
+                )
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            break
+        self.applied += self.state.apply(parse_all(loaded))
         self.loaded.set()
         log.info("control topic loaded: %d threshold record(s)", self.applied)
         try:

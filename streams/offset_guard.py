@@ -15,6 +15,12 @@ past the gap again, so the re-fetched ones were dropped for good (a partition st
 committed offset forever). The guard registers its topics with the tuned transport, whose
 consumer turns that filter off for them (`kafka_tuning.GuardedReadOffsets`); the guard alone
 drops duplicates there.
+
+faust can also drop fetched records without a trace (records of a partition it does not count
+as active at that moment, around recovery): the consumer's position moves on and, with no later
+message on that partition, no gap is ever seen (a restarted worker left 7 events unscored
+until new traffic came). `check_idle` (a timer) seeks back any partition whose position is past
+the guard's next offset while the agent has had nothing for `IDLE_S`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from guardstream.streams.settings import Settings
 log = logging.getLogger(__name__)
 
 RESEEK_AFTER_S = 5.0  # a seek whose first message was lost again is retried after this
+IDLE_S = 3.0  # no batch for this long while a partition's position is ahead: records were lost
 
 
 class OffsetGuard:
@@ -52,6 +59,7 @@ class OffsetGuard:
         self._offsets: AIOKafkaConsumer | None = None
         self.warnings = RateLimitedLog(log)
         self.gaps = 0
+        self.last_admit = 0.0
 
     async def _start_offset(self, topic: str, partition: int) -> int:
         """The group's committed offset (OffsetFetch; no group membership needed), else the
@@ -69,18 +77,25 @@ class OffsetGuard:
             return committed
         return (await self._offsets.beginning_offsets([tp]))[tp]
 
-    async def admit(self, messages: Sequence[RawMessage]) -> list[RawMessage]:
+    def _sync_generation(self) -> None:
         generation = self.app.consumer_generation_id
         if generation != self.generation:  # new assignment: committed offsets may have moved
             self.generation = generation
             self.expected.clear()
             self.seeking.clear()
+
+    async def _expected(self, tp: tuple[str, int]) -> int:
+        if tp not in self.expected:
+            self.expected[tp] = await self._start_offset(*tp)
+        return self.expected[tp]
+
+    async def admit(self, messages: Sequence[RawMessage]) -> list[RawMessage]:
+        self.last_admit = time.monotonic()
+        self._sync_generation()
         admitted: list[RawMessage] = []
         for message in messages:
             tp = (message.topic, message.partition)
-            if tp not in self.expected:
-                self.expected[tp] = await self._start_offset(*tp)
-            expected = self.expected[tp]
+            expected = await self._expected(tp)
             if message.offset == expected:
                 admitted.append(message)
                 self.expected[tp] = message.offset + 1
@@ -95,6 +110,30 @@ class OffsetGuard:
                 await self.seek(tp, expected)
             # below `expected`: already handled; after a gap: fetched again after the seek
         return admitted
+
+    async def check_idle(self, *_: object) -> None:  # faust timers pass the app
+        """Seek back partitions whose fetched records never reached the agent (see above)."""
+        if time.monotonic() - self.last_admit < IDLE_S:
+            return
+        self._sync_generation()
+        consumer = self.app.consumer
+        for partition in sorted(consumer.assignment()):
+            if partition.topic not in self.topics:
+                continue
+            tp = (partition.topic, partition.partition)
+            try:
+                position = await consumer.position(partition)
+                expected = await self._expected(tp)
+            except Exception:  # mid-rebalance: the next tick looks again
+                continue
+            if position is not None and position > expected and self._should_seek(tp, expected):
+                self.gaps += 1
+                self.warnings.warn(
+                    "idle", "%s[%d] is at offset %d but the agent has seen nothing since %d; "
+                    "seeking back", tp[0], tp[1], position, expected,
+                )  # fmt: skip
+                self.seeking[tp] = (expected, time.monotonic())
+                await self.seek(tp, expected)
 
     async def seek(self, tp: tuple[str, int], offset: int) -> None:
         await self.app.consumer.seek(TP(*tp), offset)

@@ -85,12 +85,11 @@ class IngestSettings(Strict):
 
 class StateSettings(Strict):
     """Behaviour state (faust tables). `rekey`: forward events whose Kafka key is not their
-    user id to `<events>.by-user` so per-user state sees all of a user's events. Off by
-    default for now: with the pipelined batching, a worker restarted after a clean stop did
-    not receive events once that topic had committed offsets (see notes/issue-10.md).
-    Publishers key by user id (`EventPublisher` does)."""
+    user id to `<events>.by-user` (keyed by user id) so per-user state sees all of a user's
+    events, on the partition that holds it. `EventPublisher` keys by user id, so its events
+    are never forwarded; turn it off only where every publisher does the same."""
 
-    rekey: bool = False
+    rekey: bool = True
 
 
 class EvidenceSettings(Strict):

@@ -26,8 +26,9 @@ EXACT = (
     "behaviour.repeated_attacks.session",
     "behaviour.retry_after_refusal",
 )
-# Publishers key by user id; re-keying others (`state.rekey`) is covered without Kafka.
-MISROUTED: set[str] = set()
+# Published keyed by event id, not user: `state.rekey` (on by default) forwards them to
+# `<events>.by-user`; without it their per-user state would be split across partitions.
+MISROUTED = {"u-flooder", "u-retry"}
 
 
 async def publish(settings: Settings, events: list[dict]) -> None:

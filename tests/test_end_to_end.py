@@ -90,8 +90,7 @@ def test_worker_crash_and_restart_loses_no_event(
 ) -> None:
     events = sample_events(1500, seed=11)
     asyncio.run(publish(stack_settings, events))
-    # drift.worker is off by default: with its table written, this test lost events (faust
-    # offset commits; notes/issue-11.md); test_drift_worker.py runs the drift agents.
+    # drift.worker is on by default: its table is written while this worker is killed
     env = {**stack_env, "GUARDSTREAM_WORKER__BATCH_SIZE": "10"}
     first = WorkerProcess(env, log_path=tmp_path / "worker-1.log").start()
     try:

@@ -44,10 +44,9 @@ class DriftConfig(BaseModel):
 
     enabled: bool = True
     worker: bool = Field(
-        default=False,
+        default=True,
         description="run the drift agents in `guardstream worker` (windows in a faust table); "
-        "off by default: with a table written, a worker killed mid-stream lost events in the "
-        "crash test (faust offset commits), see notes/issue-11.md",
+        "off: drift only offline (`drift report`/`status` from the scores)",
     )
     reference: Literal["first_n", "time_range"] = "first_n"
     reference_events: int = Field(default=2000, ge=50, le=100_000)
