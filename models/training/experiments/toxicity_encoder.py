@@ -327,6 +327,20 @@ def minilm(work: Path, unit: str) -> None:
         _save(work, name, unit, test, scores, row)
 
 
+def twin_wins(scores: Any, labels: Any, groups: list[Any]) -> list[float]:
+    """Per (hateful, harmless) pair within one twin group: 1 if the hateful one scores higher."""
+    won: list[float] = []
+    for group in set(groups):
+        ks = [j for j, g in enumerate(groups) if g == group]
+        won += [
+            1.0 if scores[a] > scores[b] else 0.5 if scores[a] == scores[b] else 0.0
+            for a in ks
+            for b in ks
+            if labels[a] == 1 and labels[b] == 0
+        ]
+    return won
+
+
 def hatemoji_in_source(work: Path, with_m2v: bool = False) -> None:
     """The de-duplication finding, measured: HatemojiBuild split by pair (group id mod 5 == 0
     is test), the shipped recipe trained (i) on the corpus as loaded, where the dedupe key
@@ -366,16 +380,7 @@ def hatemoji_in_source(work: Path, with_m2v: bool = False) -> None:
         model = linear_classifier(SPECS[TASK].regularisation).fit(x, y)
         scores = model.decision_function(raw_x[test])
         yt = raw_y[test]
-        groups = [raw[k].group for k in test]
-        won = []
-        for g in set(groups):
-            ks = [j for j, gg in enumerate(groups) if gg == g]
-            won += [
-                1.0 if scores[a] > scores[b] else 0.5 if scores[a] == scores[b] else 0.0
-                for a in ks
-                for b in ks
-                if yt[a] == 1 and yt[b] == 0
-            ]
+        won = twin_wins(scores, yt, [raw[k].group for k in test])
         out[name + VARIANT["value"]] = {
             "train_rows": len(y),
             "own_roc_auc": round(float(roc_auc_score(yt, scores)), 4),
@@ -403,16 +408,7 @@ def hatemoji_in_source(work: Path, with_m2v: bool = False) -> None:
         classes = [str(c) for c in clf.classes_]
         scores = clf.predict_proba([texts[k] for k in test])[:, classes.index("1")]
         yt = raw_y[test]
-        groups = [raw[k].group for k in test]
-        won = []
-        for g in set(groups):
-            ks = [j for j, gg in enumerate(groups) if gg == g]
-            won += [
-                1.0 if scores[a] > scores[b] else 0.5 if scores[a] == scores[b] else 0.0
-                for a in ks
-                for b in ks
-                if yt[a] == 1 and yt[b] == 0
-            ]
+        won = twin_wins(scores, yt, [raw[k].group for k in test])
         out["m2v_plus_dedupe_dropped_twins" + VARIANT["value"]] = {
             "own_roc_auc": round(float(roc_auc_score(yt, scores)), 4),
             "twin_pair_accuracy": round(float(np.mean(won)), 4),
