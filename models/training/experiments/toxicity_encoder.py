@@ -160,6 +160,25 @@ def _static_model() -> Any:
     return StaticModel(vectors=emb._vectors, tokenizer=emb._tokenizer, normalize=True)
 
 
+def fit_m2v(
+    clf: Any, train: list[str], labels: list[int], test: list[str], max_epochs: int
+) -> tuple[np.ndarray, float]:
+    """Fine-tune a model2vec classifier on CPU; P(toxic) on `test` and the fit seconds."""
+    started = time.perf_counter()
+    clf.fit(
+        train,
+        labels,
+        max_epochs=max_epochs,
+        early_stopping_patience=2,
+        class_weight="balanced",
+        batch_size=256,
+        device="cpu",
+    )
+    fit_s = time.perf_counter() - started
+    classes = [str(c) for c in clf.classes_]
+    return clf.predict_proba(test)[:, classes.index("1")], fit_s
+
+
 def m2v(work: Path, unit: str, max_epochs: int, hidden: int, layers: int) -> None:
     """model2vec StaticModelForClassification fine-tune (embedding table + MLP head trained
     end to end) from the repo's static embedding, on the same in-fold rows."""
@@ -173,19 +192,13 @@ def m2v(work: Path, unit: str, max_epochs: int, hidden: int, layers: int) -> Non
     clf = StaticModelForClassification.from_static_model(
         model=_static_model(), n_layers=layers, hidden_dim=hidden
     )
-    started = time.perf_counter()
-    clf.fit(
+    proba, fit_s = fit_m2v(
+        clf,
         [texts[i] for i in train],
         [int(v) for v in data["labels"][train]],
-        max_epochs=max_epochs,
-        early_stopping_patience=2,
-        class_weight="balanced",
-        batch_size=256,
-        device="cpu",
+        [texts[i] for i in test],
+        max_epochs,
     )
-    fit_s = time.perf_counter() - started
-    classes = [str(c) for c in clf.classes_]
-    proba = clf.predict_proba([texts[i] for i in test])[:, classes.index("1")]
     scores = np.log(proba + 1e-9) - np.log(1 - proba + 1e-9)
     name = f"m2v_l{layers}_h{hidden}"
     row = report(data, unit, test, scores) | {"train_rows": len(train), "fit_s": round(fit_s, 1)}
@@ -394,19 +407,13 @@ def hatemoji_in_source(work: Path, with_m2v: bool = False) -> None:
 
         torch.set_num_threads(1)
         clf = StaticModelForClassification.from_static_model(model=_static_model())
-        started = time.perf_counter()
-        clf.fit(
+        scores, fit_s = fit_m2v(
+            clf,
             [data["texts"][i] for i in corpus_train] + [texts[k] for k in dropped],
             [int(v) for v in np.concatenate([labels[corpus_train], raw_y[dropped]])],
-            max_epochs=20,
-            early_stopping_patience=2,
-            class_weight="balanced",
-            batch_size=256,
-            device="cpu",
+            [texts[k] for k in test],
+            20,
         )
-        fit_s = time.perf_counter() - started
-        classes = [str(c) for c in clf.classes_]
-        scores = clf.predict_proba([texts[k] for k in test])[:, classes.index("1")]
         yt = raw_y[test]
         won = twin_wins(scores, yt, [raw[k].group for k in test])
         out["m2v_plus_dedupe_dropped_twins" + VARIANT["value"]] = {
