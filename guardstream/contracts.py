@@ -14,10 +14,10 @@ Scope = Literal["event", "user", "session", "model"]
 AlertStatus = Literal["open", "update"]
 
 
-
 def stable_id(*parts: str) -> str:
     """A 32-hex id of `parts` that any process computes alike (alert ids)."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
 
 class ChatMessage(BaseModel):
     """One chat turn; `tool` and `system` turns are where indirect injections hide."""
@@ -331,7 +331,7 @@ DRIFT_REFERENCE_PREFIX = "drift-reference/"
 
 
 class DriftReferenceRecord(BaseModel):
-    """"Set the drift reference now" on `guardstream.control`, key
+    """ "Set the drift reference now" on `guardstream.control`, key
     `drift-reference/<app_id>[/<model>]`: windows of that app (one model, or all) restart, and
     the next `drift.reference_events` events at or after `at` become the reference."""
 

@@ -101,13 +101,10 @@ class OffsetGuard:
                 self.expected[tp] = message.offset + 1
                 self.seeking.pop(tp, None)
             elif message.offset > expected and self._should_seek(tp, expected):
-                self.gaps += 1
-                self.warnings.warn(
-                    "gap", "offset gap on %s[%d]: expected %d, got %d; seeking back",
+                await self._seek_back(
+                    tp, expected, "gap", "offset gap on %s[%d]: expected %d, got %d; seeking back",
                     tp[0], tp[1], expected, message.offset,
                 )  # fmt: skip
-                self.seeking[tp] = (expected, time.monotonic())
-                await self.seek(tp, expected)
             # below `expected`: already handled; after a gap: fetched again after the seek
         return admitted
 
@@ -127,13 +124,19 @@ class OffsetGuard:
             except Exception:  # mid-rebalance: the next tick looks again
                 continue
             if position is not None and position > expected and self._should_seek(tp, expected):
-                self.gaps += 1
-                self.warnings.warn(
-                    "idle", "%s[%d] is at offset %d but the agent has seen nothing since %d; "
-                    "seeking back", tp[0], tp[1], position, expected,
+                await self._seek_back(
+                    tp, expected, "idle", "%s[%d] is at offset %d but the agent has seen nothing "
+                    "since %d; seeking back", tp[0], tp[1], position, expected,
                 )  # fmt: skip
-                self.seeking[tp] = (expected, time.monotonic())
-                await self.seek(tp, expected)
+
+    async def _seek_back(
+        self, tp: tuple[str, int], expected: int, kind: str, template: str, *args: object
+    ) -> None:
+        """Count the gap, say why (rate-limited per `kind`), remember the seek, seek."""
+        self.gaps += 1
+        self.warnings.warn(kind, template, *args)
+        self.seeking[tp] = (expected, time.monotonic())
+        await self.seek(tp, expected)
 
     async def seek(self, tp: tuple[str, int], offset: int) -> None:
         await self.app.consumer.seek(TP(*tp), offset)
