@@ -121,7 +121,7 @@ def batch_loop(
     limits = settings.limits
     score = score_in_thread
     if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
-        child = ScoringProcess(pipeline, max_bytes, outputs)
+        child = ScoringProcess(pipeline, max_bytes, outputs, encode=state is None)
         score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
     if state is not None:  # behaviour + suppression here, next to the tables (streams/state.py)
         score = state.stateful(score, pipeline, outputs)

@@ -34,6 +34,7 @@ class OutRecord:
     value: bytes
     headers: Headers | None = None
     letter: DeadLetter | None = None  # the dead letter this record carries, if it is one
+    partition: int | None = None  # None: the key's (murmur2) partition; set for changelogs
 
     @property
     def size(self) -> int:
@@ -160,6 +161,11 @@ class BatchPublisher:
                 failed.extend((r, exc, len(together)) for r in together)
         for record in singles:
             try:
+                if record.partition is not None and self._send_many is not None:
+                    groups.extend(await self._send_many([record]))  # a batch of one: same
+                    continue
+                if record.partition is not None:
+                    raise ValueError(f"{record.topic}: a record with a partition needs send_many")
                 future = await self._send(record.topic, record.key, record.value, record.headers)
                 groups.append(([record], future))
             except asyncio.CancelledError:

@@ -79,9 +79,15 @@ class OutputProducer(Service):
         client = self._client()
         open_: dict[tuple[str, int], tuple[Any, list[OutRecord]]] = {}
         sent: list[SentGroup] = []
+        known: dict[str, list[int]] = {}  # one metadata lookup per topic and call
         for r in records:
-            partitions = await self._partitions_of(r.topic)
-            where = (r.topic, self._partitioner(r.key, partitions, partitions))
+            partitions = known.get(r.topic)
+            if partitions is None:  # also loads the topic's metadata, which send_batch needs
+                partitions = known[r.topic] = await self._partitions_of(r.topic)
+            if r.partition is not None:
+                where = (r.topic, r.partition)
+            else:
+                where = (r.topic, self._partitioner(r.key, partitions, partitions))
             builder, members = open_.get(where) or (client.create_batch(), [])
             if builder.append(timestamp=None, key=r.key, value=r.value, headers=r.headers or []):
                 members.append(r)

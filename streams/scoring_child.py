@@ -34,9 +34,10 @@ def child_main(
     pipeline_bytes: bytes,
     key: bytes,
     max_bytes: int,
-    topics: tuple[str, str, str],
+    topics: tuple[str, str, str] | None,
 ) -> None:
-    """Serve ("score", snapshot, messages) requests until the pipe closes."""
+    """Serve ("score", snapshot, messages) requests until the pipe closes. With `topics`
+    None the outputs come back unencoded (the parent encodes them after the behaviour stage)."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
     pipeline = pickle.loads(pipeline_bytes)
@@ -52,7 +53,7 @@ def child_main(
         reply: Any
         try:
             output = process_batch(messages, pipeline, max_bytes)
-            reply = ("ok", (output, records_of(output, *topics)))
+            reply = ("ok", (output, records_of(output, *topics) if topics else []))
         except Exception as exc:  # process_batch should never raise; if it does, say how
             reply = ("error", failure_summary(exc))
         try:

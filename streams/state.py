@@ -1,11 +1,12 @@
 """Behaviour state on faust tables with changelogs, and the by-user repartition topic.
 
 One table per state namespace (`guardstream.behaviour.flooding`, ..., `guardstream.alerts`),
-each with a changelog topic co-partitioned with the events topic. The scoring thread reads the
-tables and buffers its writes; `flush` (on the event loop, before the batch's outputs are
-published) writes them into the tables and their changelogs, each key to the partition of the
-event that changed it, and waits for the broker's acks. A restarted or new owner of a partition
-recovers that partition's keys from the changelog before it scores anything.
+each with a changelog topic co-partitioned with the events topic. The state thread reads the
+tables, buffers its writes and encodes their changelog records (`take`), each key on the
+partition of the event that changed it; `apply`, on the event loop, writes them into the tables.
+The records are published with the batch's outputs, so the broker has acknowledged them before
+the batch's offsets are committed. A restarted or new owner of a partition recovers that
+partition's keys from the changelog before it scores anything.
 
 Per-user state needs every event of a user on one partition. Publishers key events by user id;
 an event whose Kafka key is not its user id is forwarded once to `<events>.by-user`, keyed by
@@ -20,6 +21,7 @@ import asyncio
 import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -27,7 +29,7 @@ import faust
 from guardstream.detectors.alerts import NAMESPACE as ALERTS_NAMESPACE
 from guardstream.detectors.pipeline import Pipeline
 from guardstream.streams.agent_loop import Scored, Scorer
-from guardstream.streams.delivery import records_of
+from guardstream.streams.delivery import OutRecord, records_of
 from guardstream.streams.processing import BatchOutput, RawMessage, apply_state
 from guardstream.streams.settings import Settings
 
@@ -38,13 +40,25 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+@dataclass(frozen=True)
+class Change:
+    """One buffered table write and its encoded changelog record."""
+
+    namespace: str
+    key: str
+    value: Any
+    shard: int
+    record: OutRecord
+
+
 class TableState:
-    """`StateStore` over faust tables: thread-safe reads, buffered writes, `flush` on the loop."""
+    """`StateStore` over faust tables: thread-safe reads, buffered writes, `apply` on the loop."""
 
     def __init__(self, tables: dict[str, faust.Table]) -> None:
         self.tables = tables
         self.shard = 0
         self._pending: dict[tuple[str, str], tuple[Any, int]] = {}
+        self._changelogs: dict[str, str] = {}
 
     def get(self, namespace: str, key: str) -> Any | None:
         pending = self._pending.get((namespace, key))
@@ -58,33 +72,38 @@ class TableState:
     def delete(self, namespace: str, key: str) -> None:
         self._pending[(namespace, key)] = (None, self.shard)
 
-    async def flush(self) -> int:
-        """Apply buffered writes to the tables and changelogs; return once all are acked."""
+    def take(self) -> list[Change]:
+        """The buffered writes with their changelog records, encoded here (the state thread)
+        so the event loop only applies them (`apply`)."""
         pending, self._pending = self._pending, {}
-        sent = []
+        changes = []
         for (namespace, key), (value, shard) in pending.items():
-            table = self.tables[namespace]
-            store = table.data
-            if value is None:
-                store.pop(key, None)
+            topic = self._changelogs.get(namespace) or self._changelog_of(namespace)
+            # JSON null, not a tombstone: Tansu returns b"" for one
+            record = OutRecord(topic, _dumps(key), _dumps(value), partition=shard)
+            changes.append(Change(namespace, key, value, shard, record))
+        return changes
+
+    def apply(self, changes: list[Change]) -> list[OutRecord]:
+        """Write taken changes into the tables (on the event loop); return their changelog
+        records, each on the partition of the event that made it, for the batch's publisher
+        to send with the batch's outputs: acknowledged before its offsets are committed, one
+        record batch per partition rather than a faust send per key."""
+        for change in changes:
+            store = self.tables[change.namespace].data
+            if change.value is None:
+                store.pop(change.key, None)
             else:
-                store[key] = value
+                store[change.key] = change.value
             partitions = getattr(store, "_key_partition", None)  # memory store: drop on revoke
             if isinstance(partitions, dict):
-                partitions[key] = shard
-            sent.append(
-                await table.changelog_topic.send(
-                    key=_dumps(key),
-                    value=_dumps(value),  # JSON null, not a tombstone: Tansu returns b"" for one
-                    partition=shard,
-                    key_serializer="raw",
-                    value_serializer="raw",
-                    force=True,
-                )
-            )
-        if sent:
-            await asyncio.gather(*sent)
-        return len(pending)
+                partitions[change.key] = change.shard
+        return [change.record for change in changes]
+
+    def _changelog_of(self, namespace: str) -> str:
+        topic = self.tables[namespace].changelog_topic.get_topic_name()
+        self._changelogs[namespace] = topic
+        return topic
 
     def size_bytes(self) -> dict[str, int]:
         """JSON bytes per namespace held locally (what the changelogs carry, latest per key)."""
@@ -115,20 +134,23 @@ class BehaviourTables:
 
     def stateful(self, score: Scorer, pipeline: Pipeline, outputs: tuple[str, str, str]) -> Scorer:
         """Wrap a stateless scorer: behaviour scores and suppression on its output (in a
-        thread that reads the tables), re-encoded, state flushed and acked before returning."""
+        thread that reads the tables), re-encoded, plus the batch's changelog records."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-state")
         store, rekey = self.store, self.rekey_topic
 
-        def stateful_half(messages: list[RawMessage], output: BatchOutput) -> Scored:
+        def stateful_half(
+            messages: list[RawMessage], output: BatchOutput
+        ) -> tuple[BatchOutput, list[OutRecord], list[Change]]:
             apply_state(messages, output, pipeline, store, rekey)
-            return output, records_of(output, *outputs)
+            return output, records_of(output, *outputs), store.take()
 
         async def run(messages: list[RawMessage]) -> Scored:
             output, _ = await score(messages)
             loop = asyncio.get_running_loop()
-            scored = await loop.run_in_executor(thread, stateful_half, messages, output)
-            await store.flush()  # state changelogs acked before the batch's outputs go out
-            return scored
+            output, records, changes = await loop.run_in_executor(
+                thread, stateful_half, messages, output
+            )
+            return output, records + store.apply(changes)  # changelogs go with the outputs
 
         return run
 

@@ -91,10 +91,19 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
 class ScoringProcess:
     """One scoring subprocess with a deadline per request; killed and replaced on overrun."""
 
-    def __init__(self, pipeline: Pipeline, max_bytes: int, topics: tuple[str, str, str]) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        max_bytes: int,
+        topics: tuple[str, str, str],
+        encode: bool = True,
+    ) -> None:
+        """`encode=False`: the child returns no records (a stateful worker re-encodes the
+        outputs after its behaviour stage, so the child's would be thrown away)."""
         self.pipeline = pipeline
         self.max_bytes = max_bytes
         self.topics = topics
+        self.encode = encode
         self._payload = pickle.dumps(pipeline)
         self._context = multiprocessing.get_context("spawn")  # no fork of a threaded process
         self._process: Any = None
@@ -103,6 +112,10 @@ class ScoringProcess:
         self._lock = threading.Lock()
         self.restarts = 0
 
+    @property
+    def encoded_topics(self) -> tuple[str, str, str] | None:
+        return self.topics if self.encode else None
+
     def _ensure_started(self) -> Connection:
         if self._conn is not None and self._process is not None and self._process.is_alive():
             return self._conn
@@ -110,7 +123,7 @@ class ScoringProcess:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=child_main,
-            args=(child, self._payload, current_key(), self.max_bytes, self.topics),
+            args=(child, self._payload, current_key(), self.max_bytes, self.encoded_topics),
             name="guardstream-scorer",
             daemon=True,
         )

@@ -164,3 +164,13 @@ def test_a_batch_too_large_for_the_broker_is_resent_record_by_record_not_truncat
     publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
     asyncio.run(publisher.publish([OutRecord("scores", b"k", v) for v in (b"a", b"b")]))
     assert sender.singles == [b"a", b"b"] and sender.groups == []
+
+
+def test_a_record_with_a_partition_resent_alone_keeps_its_partition() -> None:
+    """Changelog records carry their partition; the record-by-record retry after a too-large
+    batch sends each as a batch of one (send_many), never by key hash (plain send)."""
+    sender = BatchSender(failures=1, error=MessageSizeTooLargeError())
+    publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
+    records = [OutRecord("changelog", b"k", v, partition=2) for v in (b"a", b"b")]
+    asyncio.run(publisher.publish(records))
+    assert sender.singles == [] and sender.groups == [[b"a"], [b"b"]]

@@ -9,8 +9,10 @@ import asyncio
 import pytest
 
 from guardstream.streams.app import create_app
+from guardstream.streams.delivery import OutRecord
 from guardstream.streams.publishing import MAX_BATCH_BYTES, OutputProducer
 from guardstream.streams.settings import Settings
+from tests.conftest import read_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -56,3 +58,26 @@ def test_fetch_and_batch_settings_reach_the_running_consumer_and_producer(
             await producer.stop()
 
     asyncio.run(run())
+
+
+def test_output_producer_puts_a_record_with_a_partition_on_that_partition(
+    stack_settings: Settings,
+) -> None:
+    """Changelog records go out with a batch's outputs on the partition of the event that
+    changed the key, not the key's hash partition."""
+    topic = stack_settings.topics.scores
+    assert stack_settings.topics.partitions == 2
+    records = [OutRecord(topic, b"same-key", f"v{p}".encode(), partition=p) for p in (0, 1)]
+
+    async def send() -> None:
+        producer = OutputProducer(stack_settings, 2_000_000)
+        await producer.start()
+        try:
+            sent = await producer.send_many(records)
+            await asyncio.gather(*(future for _, future in sent))
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    got = read_topic(stack_settings, topic, lambda rs: len(rs) >= 2)
+    assert sorted((r.value, r.partition) for r in got) == [(b"v0", 0), (b"v1", 1)]

@@ -24,12 +24,11 @@ from guardstream.detectors.behaviour.base import (
 from guardstream.detectors.behaviour.robust import robust_z, squash
 from guardstream.detectors.behaviour.state import StateStore
 from guardstream.detectors.behaviour.windows import (
+    BucketSums,
     add,
-    block_totals,
     bucket_start,
     from_epoch,
     prune,
-    total,
 )
 
 
@@ -69,7 +68,8 @@ class RateAnomaly(BehaviourDetector):
         pop_key = f"{obs.app_id}\x1f{store.shard}"
         population = store.get(self.population_namespace, pop_key) or {"u": []}
         recent = obs.ts - self.options.window_s
-        others = [v for u, v, t in population["u"] if u != user_key and t >= recent]
+        entries = [e for e in population["u"] if e[0] != user_key]
+        others = [e[1] for e in entries if e[2] >= recent]
         current = score.detail["amount"]
         z_pop = (
             robust_z(current, others, self.options.min_scale)
@@ -80,7 +80,6 @@ class RateAnomaly(BehaviourDetector):
         zs = [z for z in (z_self, z_pop) if z is not None]
         z = min(zs) if zs else 0.0
         value = squash(z, self.options.z_half) if current >= self.options.min_amount else 0.0
-        entries = [e for e in population["u"] if e[0] != user_key]
         population["u"] = [[user_key, current, obs.ts], *entries][: self.options.population]
         store.put(self.population_namespace, pop_key, population)
         detail = {**score.detail, "z": round(z, 4)}
@@ -102,17 +101,18 @@ class RateAnomaly(BehaviourDetector):
         opts = self.options
         state = state or {"b": [], "since": bucket_start(obs.ts, opts.step_s), "i": []}
         buckets = add([list(b) for b in state["b"]], obs.ts, opts.step_s, self.amount(obs))
-        counts = (
-            buckets
-            if self.amount_is_count
-            else add([list(b) for b in state.get("n", [])], obs.ts, opts.step_s, 1)
-        )
         end = bucket_start(obs.ts, opts.step_s) + opts.step_s
         horizon = end - opts.window_s * (opts.history + 1)
-        buckets, counts = prune(buckets, horizon), prune(counts, horizon)
+        buckets = prune(buckets, horizon)
+        counts = (
+            None
+            if self.amount_is_count
+            else prune(add([list(b) for b in state.get("n", [])], obs.ts, opts.step_s, 1), horizon)
+        )
         since = min(state["since"], bucket_start(obs.ts, opts.step_s))
-        current = total(buckets, end - opts.window_s, end)
-        history = block_totals(buckets, end - opts.window_s, opts.window_s, opts.history, since)
+        sums, start = BucketSums(buckets), end - opts.window_s
+        current = sums.total(start, end)
+        history = sums.block_totals(start, opts.window_s, opts.history, since)
         detail = {"amount": current}
         if len(history) >= opts.min_history:
             detail["z_self"] = round(robust_z(current, history, opts.min_scale), 4)
@@ -121,13 +121,13 @@ class RateAnomaly(BehaviourDetector):
             score=0.0,
             contributed=True,
             scope_id=obs.user_id,
-            window_start=from_epoch(end - opts.window_s),
+            window_start=from_epoch(start),
             window_end=from_epoch(end),
             event_ids=ids,
-            event_count=int(total(counts, end - opts.window_s, end)),
+            event_count=int(current if counts is None else BucketSums(counts).total(start, end)),
             detail=detail,
         )
         new_state = {"b": buckets, "since": since, "i": ids}
-        if not self.amount_is_count:
+        if counts is not None:
             new_state["n"] = counts
         return score, new_state

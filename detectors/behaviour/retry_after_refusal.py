@@ -42,9 +42,31 @@ def unpack(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.int8).astype(np.float32) / 127
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b) / denominator if denominator else 0.0
+_UNPACKED: dict[str, tuple[np.ndarray, np.floating]] = {}
+_UNPACKED_MAX = 4096  # a user keeps at most `max_refused` vectors: a small, hot set
+
+
+def unpacked(text: str) -> tuple[np.ndarray, np.floating]:
+    """`unpack` and the vector's norm, memoised: every later prompt of a user who was refused
+    is compared with the same few stored vectors."""
+    found = _UNPACKED.get(text)
+    if found is None:
+        if len(_UNPACKED) >= _UNPACKED_MAX:
+            _UNPACKED.clear()
+        vector = unpack(text)
+        found = _UNPACKED[text] = (vector, np.linalg.norm(vector))
+    return found
+
+
+def max_cosine(a: np.ndarray, packed: list[str]) -> float:
+    """max over `packed` of cosine(a, unpack(p)), with a's norm computed once."""
+    norm_a = np.linalg.norm(a)
+    best = -np.inf
+    for text in packed:
+        b, norm_b = unpacked(text)
+        denominator = float(norm_a * norm_b)
+        best = max(best, float(a @ b) / denominator if denominator else 0.0)
+    return float(best)
 
 
 class RetryAfterRefusal(BehaviourDetector):
@@ -69,7 +91,7 @@ class RetryAfterRefusal(BehaviourDetector):
         if obs.embedding is not None:
             earlier = [r for r in refused if r[1] != event_id and r[0] <= obs.ts]
             if earlier:
-                similarity = max(cosine(obs.embedding, unpack(r[2])) for r in earlier)
+                similarity = max_cosine(obs.embedding, [r[2] for r in earlier])
             retry = similarity >= opts.min_similarity
             if retry and all(x[1] != event_id for x in retries):
                 retries.append([obs.ts, event_id])

@@ -7,7 +7,9 @@ time. Hopping windows (size, step) end on step boundaries, as faust's hopping wi
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from datetime import UTC, datetime
+from itertools import accumulate
 
 
 def epoch(moment: datetime) -> float:
@@ -56,20 +58,38 @@ def prune(buckets: list[list[float]], oldest_start: float) -> list[list[float]]:
     return [b for b in buckets if b[0] >= oldest_start]
 
 
+class BucketSums:
+    """Range sums over one sorted bucket list: prefix sums and bisection, so the current window
+    and every history window cost O(log n) each instead of a scan of the whole list."""
+
+    def __init__(self, buckets: list[list[float]]) -> None:
+        self.starts = [b[0] for b in buckets]
+        self.prefix = list(accumulate((b[1] for b in buckets), initial=0.0))
+
+    def total(self, start: float, end: float) -> float:
+        """Sum of the buckets whose start lies in [start, end)."""
+        lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        return self.prefix[hi] - self.prefix[lo] if hi > lo else 0.0
+
+    def block_totals(self, end: float, size_s: float, count: int, since: float) -> list[float]:
+        """Totals of the `count` whole windows of `size_s` before `end`, newest first, skipping
+        windows that end before `since` (the key's first sighting: no history yet)."""
+        totals: list[float] = []
+        for k in range(count):
+            block_end = end - k * size_s
+            if block_end <= since:
+                break
+            totals.append(self.total(block_end - size_s, block_end))
+        return totals
+
+
 def total(buckets: list[list[float]], start: float, end: float) -> float:
     """Sum of the buckets whose start lies in [start, end)."""
-    return sum(amount for s, amount in buckets if start <= s < end)
+    return BucketSums(buckets).total(start, end)
 
 
 def block_totals(
     buckets: list[list[float]], end: float, size_s: float, count: int, since: float
 ) -> list[float]:
-    """Totals of the `count` whole windows of `size_s` before `end`, newest first, skipping
-    windows that end before `since` (the key's first sighting: no history yet)."""
-    totals: list[float] = []
-    for k in range(count):
-        block_end = end - k * size_s
-        if block_end <= since:
-            break
-        totals.append(total(buckets, block_end - size_s, block_end))
-    return totals
+    """`BucketSums.block_totals` over a bucket list."""
+    return BucketSums(buckets).block_totals(end, size_s, count, since)
