@@ -11,6 +11,7 @@ import numpy as np
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.trained import TrainedDetector, check_features, positive_proba
+from guardstream.models.fast_linear import fast_proba
 from guardstream.models.trained_model import load_model
 
 
@@ -30,7 +31,7 @@ class HarmfulDetector(TrainedDetector):
         scores = {self.name: harmful}
         estimator = self.categories.estimator
         if len(batch):
-            per_category = estimator.predict_proba(batch.user_embeddings)
+            per_category = fast_proba(estimator, batch.user_embeddings)
             for column, category in enumerate(estimator.classes_):
                 scores[f"{self.name}.{category}"] = (harmful * per_category[:, column]).astype(
                     np.float32

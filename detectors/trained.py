@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from guardstream.detectors.base import Detector
 from guardstream.models.artefact_errors import ArtefactError
+from guardstream.models.fast_linear import fast_proba
 from guardstream.models.featuriser import default_featuriser
 from guardstream.models.trained_model import TrainedModel, load_model
 
@@ -17,7 +18,7 @@ def positive_proba(estimator: Any, features: Any) -> np.ndarray:
     """P(positive class) as float32; an empty input gives an empty array."""
     if features is None or features.shape[0] == 0:
         return np.zeros(0, dtype=np.float32)
-    return estimator.predict_proba(features)[:, 1].astype(np.float32)
+    return fast_proba(estimator, features)[:, 1].astype(np.float32)
 
 
 def check_features(model: TrainedModel) -> None:

@@ -25,6 +25,8 @@ class EmbeddingWeight(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, features: Any) -> sp.csr_matrix:
+        if self.weight == 1.0 and type(features) is sp.csr_matrix:
+            return features  # nothing to weigh: no copy (this runs once per model per batch)
         weighted = sp.csr_matrix(features, copy=True)
         if self.weight != 1.0:
             weighted.data[weighted.indices < self.dim] *= self.weight
