@@ -39,6 +39,11 @@ def test_buckets_add_prune_and_sum() -> None:
     assert prune(buckets, 60) == [[60, 2], [180, 1]]
     # windows before the key was first seen are not history
     assert block_totals(buckets, 240, 60, 5, since=0) == [1, 0, 2, 2]
+    # copy on write: a stored state value is never changed in place
+    stored = [[0.0, 2.0], [60.0, 2.0]]
+    assert add(stored, 70, 60, 5) == [[0.0, 2.0], [60.0, 7.0]]
+    assert add(stored, 130, 60, 1) == [[0.0, 2.0], [60.0, 2.0], [120.0, 1.0]]
+    assert stored == [[0.0, 2.0], [60.0, 2.0]]
 
 
 def test_robust_z_is_not_dragged_by_one_outlier() -> None:

@@ -100,14 +100,14 @@ class RateAnomaly(BehaviourDetector):
         """The user's own part: window amount and z against the user's past windows."""
         opts = self.options
         state = state or {"b": [], "since": bucket_start(obs.ts, opts.step_s), "i": []}
-        buckets = add([list(b) for b in state["b"]], obs.ts, opts.step_s, self.amount(obs))
+        buckets = add(state["b"], obs.ts, opts.step_s, self.amount(obs))
         end = bucket_start(obs.ts, opts.step_s) + opts.step_s
         horizon = end - opts.window_s * (opts.history + 1)
         buckets = prune(buckets, horizon)
         counts = (
             None
             if self.amount_is_count
-            else prune(add([list(b) for b in state.get("n", [])], obs.ts, opts.step_s, 1), horizon)
+            else prune(add(state.get("n", []), obs.ts, opts.step_s, 1), horizon)
         )
         since = min(state["since"], bucket_start(obs.ts, opts.step_s))
         sums, start = BucketSums(buckets), end - opts.window_s

@@ -16,11 +16,21 @@ def mad(values: Sequence[float], centre: float | None = None) -> float:
     return median(abs(v - mid) for v in values)
 
 
+def _sorted_median(ordered: Sequence[float]) -> float:
+    """statistics.median of an already sorted, non-empty sequence (same arithmetic)."""
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
 def robust_z(value: float, sample: Sequence[float], min_scale: float) -> float:
     """(value - median) / (1.4826 MAD), the scale floored at `min_scale` and at 10% of the
-    median, so a sample of identical values does not make every small excess infinite."""
-    centre = median(sample)
-    scale = max(MAD_TO_SIGMA * mad(sample, centre), min_scale, 0.1 * abs(centre))
+    median, so a sample of identical values does not make every small excess infinite.
+    Runs per event against the app's population: one sort each for median and MAD."""
+    if not sample:
+        raise ValueError("robust_z of an empty sample")
+    centre = _sorted_median(sorted(sample))
+    spread = _sorted_median(sorted([v - centre if v >= centre else centre - v for v in sample]))
+    scale = max(MAD_TO_SIGMA * spread, min_scale, 0.1 * abs(centre))
     return (value - centre) / scale
 
 

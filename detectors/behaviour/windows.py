@@ -10,6 +10,7 @@ import math
 from bisect import bisect_left
 from datetime import UTC, datetime
 from itertools import accumulate
+from operator import itemgetter
 
 
 def epoch(moment: datetime) -> float:
@@ -18,6 +19,9 @@ def epoch(moment: datetime) -> float:
 
 def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+_start = itemgetter(0)
 
 
 def bucket_start(ts: float, step_s: float) -> float:
@@ -40,22 +44,25 @@ def hopping_windows(ts: float, size_s: float, step_s: float) -> list[tuple[float
 
 
 def add(buckets: list[list[float]], ts: float, step_s: float, amount: float) -> list[list[float]]:
-    """Add `amount` to the bucket of `ts`, keeping the list sorted by start."""
+    """A new list with `amount` added to the bucket of `ts`, sorted by start. Copy on write:
+    the input and its buckets are left as they are (they may be a table's stored value), and
+    the untouched buckets are shared rather than copied."""
     start = bucket_start(ts, step_s)
-    for bucket in reversed(buckets):
-        if bucket[0] == start:
-            bucket[1] += amount
-            return buckets
-        if bucket[0] < start:
+    out = list(buckets)
+    for i in range(len(out) - 1, -1, -1):
+        if out[i][0] == start:
+            out[i] = [start, out[i][1] + amount]
+            return out
+        if out[i][0] < start:
             break
-    buckets.append([start, amount])
-    buckets.sort(key=lambda b: b[0])
-    return buckets
+    out.append([start, amount])
+    out.sort(key=_start)
+    return out
 
 
 def prune(buckets: list[list[float]], oldest_start: float) -> list[list[float]]:
-    """Drop buckets that start before `oldest_start`."""
-    return [b for b in buckets if b[0] >= oldest_start]
+    """Drop buckets that start before `oldest_start` (the list is sorted by start)."""
+    return buckets[bisect_left(buckets, oldest_start, key=_start) :]
 
 
 class BucketSums:
