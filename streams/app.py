@@ -24,7 +24,7 @@ from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
 from guardstream.streams.limits import producer_max_request_bytes
 from guardstream.streams.metrics import WorkerMetrics, instrument
-from guardstream.streams.offset_guard import OffsetGuard
+from guardstream.streams.offset_guard import GuardCloser, OffsetGuard
 from guardstream.streams.otlp_ingest import add_otlp_ingest
 from guardstream.streams.processing import RawMessage, process_batch
 from guardstream.streams.publishing import OutputProducer
@@ -66,6 +66,7 @@ def create_app(
     state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
     source_topics = state.source_topics(topics.events)
     guard = OffsetGuard(app, settings, source_topics)
+    app.add_dependency(GuardCloser(guard))
     app.timer(1.0, name="guardstream.offset_guard")(guard.check_idle)
     events = app.topic(
         *source_topics,

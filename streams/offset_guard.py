@@ -33,6 +33,7 @@ import faust
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from faust.types import TP
+from mode import Service
 
 from guardstream.streams.kafka_tuning import TunedTransport
 from guardstream.streams.log_limits import RateLimitedLog
@@ -154,3 +155,15 @@ class OffsetGuard:
         if self._offsets is not None:
             await self._offsets.stop()
             self._offsets = None
+
+
+class GuardCloser(Service):
+    """Stops the guard's offset client with the app (a dependency of the app, so it is stopped
+    after the agents), instead of leaving an unclosed client behind at shutdown."""
+
+    def __init__(self, guard: OffsetGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    async def on_stop(self) -> None:
+        await self.guard.close()

@@ -55,7 +55,10 @@ def _with(**change: object) -> bytes:
     [
         (b"[" * 10_000, "depth"),
         (b'{"a":' * 5_000 + b"1" + b"}" * 5_000, "depth"),
-        (_with(input_tokens=0).replace(b'"input_tokens": 0', b'"input_tokens": ' + b"9" * 5000), "number"),
+        (
+            _with(input_tokens=0).replace(b'"input_tokens": 0', b'"input_tokens": ' + b"9" * 5000),
+            "number",
+        ),
         (_with(latency_ms=0).replace(b'"latency_ms": 0', b'"latency_ms": 1e999'), "number"),
         (_with(latency_ms=0).replace(b'"latency_ms": 0', b'"latency_ms": NaN'), "not_json"),
         (_with(timestamp="9999-12-31T23:59:59-23:59"), "schema"),

@@ -59,7 +59,9 @@ def test_events_in_scores_alerts_and_dead_letters_out(
         online = by_id[verdict.event.event_id]  # (behaviour.* keys: tests/test_behaviour_kafka)
         per_event = {k: v for k, v in online["scores"].items() if not k.startswith("behaviour.")}
         assert per_event == pytest.approx(verdict.record.scores)
-        assert [f for f in online["flags"] if not f.startswith("behaviour.")] == verdict.record.flags
+        assert [
+            f for f in online["flags"] if not f.startswith("behaviour.")
+        ] == verdict.record.flags
 
     codes = sorted(read_headers(r.headers)["guardstream.dlq.code"] for r in letters)
     assert codes == ["encoding", "not_json", "not_object", "oversized", "schema", "schema"]

@@ -32,14 +32,21 @@ json_values = st.recursive(
 # Events that are almost right: every field of GOOD replaced by anything JSON can hold.
 near_events = st.dictionaries(
     st.sampled_from([*GOOD, "response", "tool_calls", "metadata", "input_tokens"]), json_values
-).map(lambda changes: json.dumps({**GOOD, **changes}, allow_nan=True).encode("utf-8", "surrogatepass"))
+).map(
+    lambda changes: json.dumps({**GOOD, **changes}, allow_nan=True).encode("utf-8", "surrogatepass")
+)
 adversarial_bytes = st.one_of(
     st.binary(max_size=300),
     near_events,
     st.integers(1, 3000).map(lambda n: b"[" * n),
     st.integers(1, 3000).map(lambda n: b'{"a":' * n),
-    st.integers(1, 6000).map(lambda n: json.dumps({**GOOD, "input_tokens": 0}).replace(
-        '"input_tokens": 0', '"input_tokens": ' + "7" * n).encode()),
+    st.integers(1, 6000).map(
+        lambda n: (
+            json.dumps({**GOOD, "input_tokens": 0})
+            .replace('"input_tokens": 0', '"input_tokens": ' + "7" * n)
+            .encode()
+        )
+    ),
     st.text().map(lambda t: json.dumps({**GOOD, "prompt": t}).encode("utf-8", "surrogatepass")),
 )
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

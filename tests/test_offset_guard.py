@@ -9,7 +9,7 @@ import pytest
 from faust.types import TP
 
 from guardstream.streams.kafka_tuning import GuardedReadOffsets, tune
-from guardstream.streams.offset_guard import OffsetGuard
+from guardstream.streams.offset_guard import GuardCloser, OffsetGuard
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import Settings
 
@@ -42,14 +42,18 @@ def test_a_partition_with_nothing_committed_starts_at_the_log_start(
 
         guard = RecordingGuard(app, stack_settings, [events_topic])
         assert app.transport.guarded_topics == {events_topic}
+        closer = GuardCloser(guard)  # what the worker's app stops after its agents
+        await closer.start()
         try:
             messages = [RawMessage(b"{}", events_topic, 0, n) for n in (3, 4)]
             admitted = await guard.admit(messages)
             assert sought == [((events_topic, 0), 0)]
             admitted += await guard.admit([RawMessage(b"{}", events_topic, 0, n) for n in range(5)])
+            assert guard._offsets is not None  # the client that read the committed offsets
             return [m.offset for m in admitted], guard.gaps
         finally:
-            await guard.close()
+            await closer.stop()
+            assert guard._offsets is None
 
     offsets, gaps = asyncio.run(admit_from_offset_3())
     assert offsets == [0, 1, 2, 3, 4] and gaps == 1

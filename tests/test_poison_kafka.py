@@ -53,7 +53,9 @@ def test_poison_burst_good_events_all_scored_poison_all_dead_lettered(
 
     env = {**stack_env, "GUARDSTREAM_WORKER__MAX_EVENT_BYTES": str(MAX_EVENT_BYTES)}
     stack_settings = stack_settings.model_copy(
-        update={"worker": stack_settings.worker.model_copy(update={"max_event_bytes": MAX_EVENT_BYTES})}
+        update={
+            "worker": stack_settings.worker.model_copy(update={"max_event_bytes": MAX_EVENT_BYTES})
+        }
     )
     asyncio.run(publish())
     log = tmp_path / "worker.log"
@@ -80,7 +82,9 @@ def test_poison_burst_good_events_all_scored_poison_all_dead_lettered(
     assert {json.loads(r.value)["event_id"] for r in scores} == expected  # none lost
     codes = sorted(read_headers(r.headers)["guardstream.dlq.code"] for r in letters)
     assert codes == sorted(code for _, _, code in poison if code)
-    oversized = [r for r in letters if read_headers(r.headers)["guardstream.dlq.code"] == "oversized"]
+    oversized = [
+        r for r in letters if read_headers(r.headers)["guardstream.dlq.code"] == "oversized"
+    ]
     headers = read_headers(oversized[0].headers)
     assert headers["guardstream.dlq.truncated"] == "true"  # over the producer limit: truncated
     assert int(headers["guardstream.dlq.original.bytes"]) == MAX_EVENT_BYTES + 128 * 1024

@@ -22,9 +22,31 @@ from guardstream.text import normalise as norm
 OLD_LEET_RE = re.compile(r"(?<![\w@$])[A-Za-z@$]*[013457@$][A-Za-z013457@$]*(?![\w@$])")
 OLD_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 pieces = st.lists(
-    st.sampled_from(["/", "//", ":", "_authToken=", "/:_authToken=", "npm_", "a", "\n", " ",
-                     "0f", "-", "0123456789abcdef0123456789abcdef0123", "@", "$", "3", "_", ".",
-                     "+", "é", "x.com", "A"]),
+    st.sampled_from(
+        [
+            "/",
+            "//",
+            ":",
+            "_authToken=",
+            "/:_authToken=",
+            "npm_",
+            "a",
+            "\n",
+            " ",
+            "0f",
+            "-",
+            "0123456789abcdef0123456789abcdef0123",
+            "@",
+            "$",
+            "3",
+            "_",
+            ".",
+            "+",
+            "é",
+            "x.com",
+            "A",
+        ]
+    ),
     max_size=25,
 ).map("".join)
 SAME = settings(max_examples=400, deadline=None)
@@ -57,7 +79,9 @@ def test_email_pattern_matches_the_old_one(text: str) -> None:
     secret_patterns(),
     ids=lambda x: x if isinstance(x, str) else "",
 )
-def test_each_plugin_gate_opens_for_every_match_of_its_patterns(kind: str, pattern: re.Pattern[str]) -> None:
+def test_each_plugin_gate_opens_for_every_match_of_its_patterns(
+    kind: str, pattern: re.Pattern[str]
+) -> None:
     @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.from_regex(pattern, fullmatch=True))
     def check(secret: str) -> None:

@@ -50,7 +50,8 @@ def gptfuzz_refusals(root: Path) -> list[str]:
     return [
         r["Response"].strip()
         for r in rows
-        if r["label"] == "0" and 40 <= len(r["Response"]) <= 700
+        if r["label"] == "0"
+        and 40 <= len(r["Response"]) <= 700
         and REFUSAL_RE.search(r["Response"][:300])
     ]
 
