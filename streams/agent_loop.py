@@ -1,9 +1,13 @@
-"""The worker's agent loop: take a batch, score it, publish it, wait for the acks, commit.
+"""The worker's agent loop: take a batch, score it, finish it, publish it, wait for the acks,
+commit.
 
-Scoring batch N+1 overlaps publishing batch N (`submit`): the scorer runs in its thread while
-the event loop sends N's records and waits for their acks. At most one batch is in flight, and
-N is acknowledged and committed before N+1's records are sent, so commits stay in order and
-each still follows its batch's acks.
+Three stages overlap (`submit`): while batch N+1 is scored (the stateless half, in the scoring
+process or thread), batch N is finished (the stateful half: behaviour state, suppression, drift
+rows, on the parent's threads) and batch N-1 publishes. Order is kept where it matters: batches
+are finished one at a time in order (state sees events in order), and N is acknowledged and
+committed before N+1's records are sent, so commits stay in order and each still follows its
+batch's acks. At most one batch waits to publish behind the one publishing (back-pressure when
+the broker is slow).
 
 Offsets of the events topic are never committed by faust's timer (the topic is created with
 `acks=False`); this loop commits a batch's offsets itself, only after every score, alert and dead
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +42,10 @@ log = logging.getLogger(__name__)
 # A batch's outputs and their encoded records (encoding runs with scoring, off the event loop).
 Scored = tuple[BatchOutput, list[OutRecord]]
 Scorer = Callable[[list[RawMessage]], Awaitable[Scored]]
+# The stateful half, run in batch order after scoring: (messages, scored) -> scored
+Finisher = Callable[[list[RawMessage], Scored], Awaitable[Scored]]
+# (events in the batch, its final output, seconds from scoring start to finished)
+BatchObserver = Callable[[int, BatchOutput, float], None]
 # {(topic, partition): next offset to read} -> whether the commit went through
 Committer = Callable[[Mapping[tuple[str, int], int]], Awaitable[bool]]
 
@@ -79,8 +89,8 @@ def score_and_encode(
 
 
 class BatchLoop:
-    """score -> publish and await acks -> commit, with scoring of the next batch overlapping
-    the publishing of this one. Plain, testable."""
+    """score -> finish -> publish and await acks -> commit, with the stages of consecutive
+    batches overlapping (see the module docstring). Plain, testable."""
 
     def __init__(
         self,
@@ -88,14 +98,18 @@ class BatchLoop:
         publisher: BatchPublisher,
         commit: Committer,
         topics: tuple[str, str, str],
+        finish: Finisher | None = None,
     ) -> None:
         self.score = score
+        self.finish = finish
         self.publisher = publisher
         self.commit = commit
         self.scores_topic, self.alerts_topic, self.dlq_topic = topics
         self.stats = LoopStats()
         self.warnings = RateLimitedLog(log)
-        self._in_flight: asyncio.Future[BatchOutput] | None = None
+        self.observe: BatchObserver | None = None  # metrics hook
+        self._finished: asyncio.Future[None] | None = None  # the latest batch's finish
+        self._in_flight: deque[asyncio.Future[BatchOutput]] = deque()  # publish + commit
 
     async def handle(self, messages: list[RawMessage]) -> BatchOutput:
         """Everything for one batch; returns once its offsets are committed (or the commit was
@@ -106,16 +120,51 @@ class BatchLoop:
         return output
 
     async def submit(self, messages: list[RawMessage]) -> None:
-        """Score this batch (while the previous one publishes), wait for the previous one to be
-        acknowledged and committed, then start publishing this one and return."""
-        output, records = await self.score(messages)
-        await self.flush()
-        self._in_flight = asyncio.ensure_future(self._publish_commit(messages, output, records))
+        """Score this batch (while the previous one is finished and published), wait for the
+        previous one to be finished, then finish and publish this one in the background."""
+        started = time.perf_counter()
+        scored = await self.score(messages)
+        if self._finished is not None:
+            await self._finished  # state sees batches in order; raises what the finish raised
+        while len(self._in_flight) > 1:  # back-pressure: one publishing, one waiting
+            await self._in_flight.popleft()
+        loop = asyncio.get_running_loop()
+        self._finished = finished = loop.create_future()
+        previous = self._in_flight[-1] if self._in_flight else None
+        self._in_flight.append(
+            asyncio.ensure_future(self._run(messages, scored, started, finished, previous))
+        )
 
     async def flush(self) -> BatchOutput | None:
-        """Wait until the batch in flight (if any) is acknowledged and committed."""
-        in_flight, self._in_flight = self._in_flight, None
-        return None if in_flight is None else await in_flight
+        """Wait until every batch in flight is finished, acknowledged and committed; return the
+        last one's output."""
+        output = None
+        while self._in_flight:
+            output = await self._in_flight.popleft()
+        finished, self._finished = self._finished, None
+        if finished is not None and finished.done() and not finished.cancelled():
+            finished.exception()  # retrieved: `_run` raised it already, to whoever awaited
+        return output
+
+    async def _run(
+        self,
+        messages: list[RawMessage],
+        scored: Scored,
+        started: float,
+        finished: asyncio.Future[None],
+        previous: asyncio.Future[BatchOutput] | None,
+    ) -> BatchOutput:
+        try:
+            output, records = await self.finish(messages, scored) if self.finish else scored
+        except BaseException as exc:
+            finished.set_exception(exc)
+            raise
+        finished.set_result(None)
+        if self.observe is not None:
+            self.observe(len(messages), output, time.perf_counter() - started)
+        if previous is not None:
+            await previous  # N acknowledged and committed before N+1's records are sent
+        return await self._publish_commit(messages, output, records)
 
     async def _publish_commit(
         self, messages: list[RawMessage], output: BatchOutput, records: list[OutRecord]

@@ -18,7 +18,7 @@ from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, scor
 from guardstream.streams.batching import ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
-from guardstream.streams.drift_rows import with_drift_rows_async
+from guardstream.streams.drift_rows import with_drift_rows
 from guardstream.streams.drift_worker import add_drift
 from guardstream.streams.evidence_key import configure_evidence_key
 from guardstream.streams.kafka_tuning import faust_options, tune
@@ -124,9 +124,10 @@ def batch_loop(
     if limits.scoring == "process":  # killable: the per-batch watchdog (streams/watchdog.py)
         child = ScoringProcess(pipeline, max_bytes, outputs, encode=state is None)
         score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
-    if state is not None:  # behaviour + suppression here, next to the tables (streams/state.py)
-        score = state.stateful(score, pipeline, outputs)
-    score = with_drift_rows_async(score, settings)  # + each batch's drift rows, per app
+    # behaviour + suppression here, next to the tables (streams/state.py), in batch order while
+    # the next batch is scored; + each batch's drift rows, per app
+    finish = state.finisher(pipeline, outputs) if state is not None else None
+    finish = with_drift_rows(finish, settings)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)
@@ -143,4 +144,4 @@ def batch_loop(
         what=f"Kafka at {settings.bootstrap_servers}",
         send_many=producer.send_many,
     )
-    return BatchLoop(score, publisher, commit, outputs)
+    return BatchLoop(score, publisher, commit, outputs, finish)

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from guardstream.contracts import ScoreRecord
 from guardstream.detectors.drift.metrics import EMBEDDING_DECIMALS, PROJECTION_DIMS
 from guardstream.detectors.drift.rows import DEFAULT_RATE_THRESHOLD, DriftRow
-from guardstream.streams.agent_loop import Scored
+from guardstream.streams.agent_loop import Finisher, Scored
 from guardstream.streams.delivery import OutRecord
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import Settings
@@ -95,16 +95,14 @@ def rows_records(scores: Sequence[ScoreRecord], settings: Settings) -> list[OutR
     ]
 
 
-def with_drift_rows_async(
-    score: Callable[[list[RawMessage]], Awaitable[Scored]], settings: Settings
-) -> Callable[[list[RawMessage]], Awaitable[Scored]]:
-    """Wrap the worker's scorer (thread or watchdog child process) so each batch also carries
-    its drift rows; they are built in a thread from the batch's score records."""
+def with_drift_rows(finish: Finisher | None, settings: Settings) -> Finisher | None:
+    """Extend the worker's finish stage (BatchLoop) so each batch also carries its drift rows,
+    built in a thread from the batch's final score records."""
     if not (settings.drift.enabled and settings.drift.worker):
-        return score
+        return finish
 
-    async def run(messages: list[RawMessage]) -> Scored:
-        output, records = await score(messages)
+    async def run(messages: list[RawMessage], scored: Scored) -> Scored:
+        output, records = await finish(messages, scored) if finish else scored
         loop = asyncio.get_running_loop()
         extra = await loop.run_in_executor(None, rows_records, output.scores, settings)
         return output, records + extra

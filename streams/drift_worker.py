@@ -1,6 +1,6 @@
 """Faust wiring for drift: two small agents, added to the worker by `add_drift(app, ...)`.
 
-Each scored batch also publishes its drift rows (`drift_rows.with_drift_rows_async`) to
+Each scored batch also publishes its drift rows (`drift_rows.with_drift_rows`) to
 `guardstream.drift.rows`, keyed by app_id, so every (app, model) window lives on one partition
 (and one worker) whichever user the events came from.
 - `guardstream.drift_control` turns `drift-reference/...` records on `guardstream.control` into a

@@ -7,7 +7,6 @@ scoring-queue depth are read when Prometheus scrapes.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -117,18 +116,10 @@ def serve_metrics(metrics: WorkerMetrics, settings: MetricsSettings, port_offset
 
 
 def instrument(metrics: WorkerMetrics, app: Any, loop_: Any, topic: str) -> None:
-    """Hook the metrics into a worker app: batch counts and per-detector times around the
-    loop's scorer (the batch output carries them back from wherever scoring ran), lag from the
+    """Hook the metrics into a worker app: batch counts, alerts and per-detector times from each
+    batch's final output (it carries them back from wherever scoring ran), lag from the
     consumer's high-water marks and the loop's commits."""
-    inner = loop_.score
-
-    async def score(messages: list[Any]) -> Any:
-        started = time.perf_counter()
-        output, records = await inner(messages)
-        metrics.observe_batch(len(messages), output, time.perf_counter() - started)
-        return output, records
-
-    loop_.score = score
+    loop_.observe = metrics.observe_batch  # each batch's final output, once finished
 
     def end_offsets() -> dict[tuple[str, int], int]:
         ends = {}

@@ -28,7 +28,7 @@ import faust
 
 from guardstream.detectors.alerts import NAMESPACE as ALERTS_NAMESPACE
 from guardstream.detectors.pipeline import Pipeline
-from guardstream.streams.agent_loop import Scored, Scorer
+from guardstream.streams.agent_loop import Finisher, Scored
 from guardstream.streams.delivery import OutRecord, records_of
 from guardstream.streams.processing import BatchOutput, RawMessage, apply_state
 from guardstream.streams.settings import Settings
@@ -132,9 +132,10 @@ class BehaviourTables:
         )
         self.rekey_topic = settings.rekey_topic
 
-    def stateful(self, score: Scorer, pipeline: Pipeline, outputs: tuple[str, str, str]) -> Scorer:
-        """Wrap a stateless scorer: behaviour scores and suppression on its output (in a
-        thread that reads the tables), re-encoded, plus the batch's changelog records."""
+    def finisher(self, pipeline: Pipeline, outputs: tuple[str, str, str]) -> Finisher:
+        """The stateful half of a batch (BatchLoop's finish stage, in batch order): behaviour
+        scores and suppression on the scorer's output, in a thread that reads the tables,
+        re-encoded, plus the batch's changelog records."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-state")
         store, rekey = self.store, self.rekey_topic
 
@@ -144,15 +145,14 @@ class BehaviourTables:
             apply_state(messages, output, pipeline, store, rekey)
             return output, records_of(output, *outputs), store.take()
 
-        async def run(messages: list[RawMessage]) -> Scored:
-            output, _ = await score(messages)
+        async def finish(messages: list[RawMessage], scored: Scored) -> Scored:
             loop = asyncio.get_running_loop()
             output, records, changes = await loop.run_in_executor(
-                thread, stateful_half, messages, output
+                thread, stateful_half, messages, scored[0]
             )
             return output, records + store.apply(changes)  # changelogs go with the outputs
 
-        return run
+        return finish
 
     def source_topics(self, events_topic: str) -> list[str]:
         return [events_topic, self.rekey_topic] if self.rekey_topic else [events_topic]

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
 from guardstream.streams.agent_loop import BatchLoop
@@ -174,3 +175,76 @@ def test_a_record_with_a_partition_resent_alone_keeps_its_partition() -> None:
     records = [OutRecord("changelog", b"k", v, partition=2) for v in (b"a", b"b")]
     asyncio.run(publisher.publish(records))
     assert sender.singles == [] and sender.groups == [[b"a"], [b"b"]]
+
+
+def test_finish_stage_overlaps_the_next_score_but_runs_in_batch_order() -> None:
+    """Batch 1 is scored while batch 0 is finished (the stateful half); batch 1's finish waits
+    for batch 0's, and its records for batch 0's commit."""
+    log: list[str] = []
+
+    async def run() -> None:
+        finish_gate = asyncio.Event()
+
+        async def score(messages: list[RawMessage]) -> tuple[BatchOutput, list[OutRecord]]:
+            log.append(f"score {messages[0].offset}")
+            return BatchOutput(), [OutRecord("scores", b"k", str(messages[0].offset).encode())]
+
+        async def finish(
+            messages: list[RawMessage], scored: tuple[BatchOutput, list[OutRecord]]
+        ) -> tuple[BatchOutput, list[OutRecord]]:
+            log.append(f"finish {messages[0].offset}")
+            if messages[0].offset == 0:
+                await finish_gate.wait()
+            log.append(f"finished {messages[0].offset}")
+            return scored
+
+        sender = BatchSender(failures=0, error=KafkaTimeoutError())
+
+        async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
+            log.append(f"commit {offsets[('events', 0)]}")
+            return True
+
+        publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
+        loop_ = BatchLoop(score, publisher, commit, ("scores", "alerts", "dlq"), finish)
+        await loop_.submit(batch_of(0))
+        second = asyncio.create_task(loop_.submit(batch_of(1)))
+        await asyncio.sleep(0.01)
+        assert log == ["score 0", "finish 0", "score 1"]  # scored while 0 is being finished
+        assert not second.done()  # ...but not finished before batch 0 is
+        finish_gate.set()
+        await second
+        await loop_.flush()
+        assert sender.groups == [[b"0"], [b"1"]]
+
+    asyncio.run(run())
+    assert log == [
+        "score 0", "finish 0", "score 1", "finished 0", "finish 1", "finished 1",
+        "commit 1", "commit 2",
+    ]  # fmt: skip
+
+
+def test_a_failed_finish_reaches_the_agent_and_nothing_is_committed() -> None:
+    async def run() -> list[str]:
+        committed: list[str] = []
+
+        async def score(messages: list[RawMessage]) -> tuple[BatchOutput, list[OutRecord]]:
+            return BatchOutput(), []
+
+        async def finish(messages: list[RawMessage], scored: Any) -> Any:
+            raise RuntimeError("state store broken")
+
+        async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
+            committed.append(str(offsets))
+            return True
+
+        sender = BatchSender(failures=0, error=KafkaTimeoutError())
+        publisher = BatchPublisher(sender.send, "dlq", 1 << 20, 4096, send_many=sender)
+        loop_ = BatchLoop(score, publisher, commit, ("scores", "alerts", "dlq"), finish)
+        await loop_.submit(batch_of(0))
+        with pytest.raises(RuntimeError, match="state store broken"):
+            await loop_.submit(batch_of(1))
+        with pytest.raises(RuntimeError, match="state store broken"):
+            await loop_.flush()
+        return committed
+
+    assert asyncio.run(run()) == []
