@@ -24,6 +24,9 @@ class TaskSpec:
     segment_max: bool = False
     # A rule the detector combines with the model by max(); evaluated the same way here.
     rule: Callable[[Sequence[str]], np.ndarray] | None = None
+    # Features read text with emoji spelled out (guardstream.text.emoji_names); recorded in
+    # the manifest's featuriser fingerprint, which the detector follows.
+    emoji_names: bool = False
 
     def combined(self, model: Any, features: Any, texts: Sequence[str]) -> np.ndarray:
         scores = model.predict_proba(features)[:, 1]
@@ -101,6 +104,7 @@ SPECS: dict[str, TaskSpec] = {
             "prompts), so only blatant abuse flags; plain 'I hate <group>, they are vermin' can "
             "stay under it (a strict xfail test).",
         ],
+        emoji_names=True,
     ),
     "refusal": TaskSpec(
         "refusal",
