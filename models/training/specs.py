@@ -98,8 +98,11 @@ SPECS: dict[str, TaskSpec] = {
             "abuse itself.",
             "Stance is weak: counter-speech, negation and quoting hate to criticise score lower "
             "than the hate they answer, but HatemojiBuild's label-flipped twins are barely "
-            "separated when that source is unseen (own-rows AUC about 0.55). Do not use the score "
-            "to judge counter-speech.",
+            "separated when that source is unseen (own-rows AUC about 0.54; no other source "
+            "carries emoji stance). Emoji are read by name and the emoji-swap twins are kept in "
+            "training, so on HatemojiBuild-like text the model does learn some of it (split by "
+            "pair: own-rows AUC 0.68, twin accuracy 0.79). Do not use the score to judge "
+            "counter-speech.",
             "The threshold is high (fitted to <= 1% FPR on clean forum posts and benign "
             "prompts), so only blatant abuse flags; plain 'I hate <group>, they are vermin' can "
             "stay under it (a strict xfail test).",
