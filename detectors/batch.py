@@ -88,6 +88,15 @@ class EventBatch:
         return self.featuriser.features(self.normalised_user_texts, self.user_embeddings)
 
     @cached_property
+    def user_features_emoji_named(self) -> sp.csr_matrix:
+        """`user_features` with emoji spelled out (for models trained that way: toxicity);
+        rows of texts without emoji are shared with `user_features`."""
+        return self.featuriser.emoji_named_features(self.normalised_user_texts, self.user_features)
+
+    def user_features_for(self, emoji_names: bool) -> sp.csr_matrix:
+        return self.user_features_emoji_named if emoji_names else self.user_features
+
+    @cached_property
     def response_embeddings(self) -> np.ndarray:
         return self.featuriser.embed([n.text for n in self.normalised_responses])
 
@@ -95,6 +104,14 @@ class EventBatch:
     def response_features(self) -> sp.csr_matrix:
         texts = [n.text for n in self.normalised_responses]
         return self.featuriser.features(texts, self.response_embeddings)
+
+    @cached_property
+    def response_features_emoji_named(self) -> sp.csr_matrix:
+        texts = [n.text for n in self.normalised_responses]
+        return self.featuriser.emoji_named_features(texts, self.response_features)
+
+    def response_features_for(self, emoji_names: bool) -> sp.csr_matrix:
+        return self.response_features_emoji_named if emoji_names else self.response_features
 
     @cached_property
     def context_features(self) -> tuple[np.ndarray, sp.csr_matrix | None]:

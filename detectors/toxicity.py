@@ -14,11 +14,14 @@ class ToxicityDetector(TrainedDetector):
     artefact = "toxicity"
     severity = "medium"
     default_threshold = 0.5
+    supports_emoji_names = True  # HatemojiBuild: the emoji carries the hate
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        prompt = positive_proba(self.model.estimator, batch.user_features)
+        features = batch.user_features_for(self.emoji_names)
+        prompt = positive_proba(self.model.estimator, features)
         has_response = np.array([bool(r) for r in batch.responses])
-        response = positive_proba(self.model.estimator, batch.response_features) * has_response
+        responses = batch.response_features_for(self.emoji_names)
+        response = positive_proba(self.model.estimator, responses) * has_response
         return DetectorResult(
             scores={
                 self.name: np.maximum(prompt, response),

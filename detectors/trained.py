@@ -21,10 +21,24 @@ def positive_proba(estimator: Any, features: Any) -> np.ndarray:
     return fast_proba(estimator, features)[:, 1].astype(np.float32)
 
 
-def check_features(model: TrainedModel) -> None:
-    """A model is only valid on the features it was trained on; refuse a silent mismatch."""
+def wants_emoji_names(model: TrainedModel) -> bool:
+    """True if the model was trained on text with emoji named (its fingerprint says which
+    naming; `check_features` refuses any other)."""
     expected = model.manifest.get("featuriser")
-    actual = default_featuriser().fingerprint()
+    return isinstance(expected, dict) and "emoji_names" in expected
+
+
+def check_features(model: TrainedModel, supports_emoji_names: bool = False) -> None:
+    """A model is only valid on the features it was trained on; refuse a silent mismatch.
+    A model trained on emoji-named text is refused by a detector that cannot feed it so."""
+    expected = model.manifest.get("featuriser")
+    named = wants_emoji_names(model)
+    if named and not supports_emoji_names:
+        raise ArtefactError(
+            f"model '{model.name}' was trained on emoji-named text, which this detector does "
+            "not compute; retrain it without emoji names"
+        )
+    actual = default_featuriser().fingerprint(emoji_names=named)
     if expected != actual:
         raise ArtefactError(
             f"model '{model.name}' was trained on features {expected}, but this build computes "
@@ -36,11 +50,15 @@ class TrainedDetector(Detector):
     """Loads `artefact` once at construction; thresholds default to those fitted in training."""
 
     artefact: ClassVar[str]
+    #: Whether `score` feeds `batch.*_features_for(self.emoji_names)`, so a model trained on
+    #: emoji-named text (its manifest says so) can be served.
+    supports_emoji_names: ClassVar[bool] = False
 
     def __init__(self, options: BaseModel | None = None) -> None:
         super().__init__(options)
         self.model: TrainedModel = load_model(self.artefact)
-        check_features(self.model)
+        check_features(self.model, self.supports_emoji_names)
+        self.emoji_names = wants_emoji_names(self.model)
         self.version = self.model.version  # type: ignore[misc]  # instance narrows ClassVar
 
     def default_thresholds(self) -> dict[str, float]:

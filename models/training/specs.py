@@ -24,6 +24,9 @@ class TaskSpec:
     segment_max: bool = False
     # A rule the detector combines with the model by max(); evaluated the same way here.
     rule: Callable[[Sequence[str]], np.ndarray] | None = None
+    # Features read text with emoji spelled out (guardstream.text.emoji_names); recorded in
+    # the manifest's featuriser fingerprint, which the detector follows.
+    emoji_names: bool = False
 
     def combined(self, model: Any, features: Any, texts: Sequence[str]) -> np.ndarray:
         scores = model.predict_proba(features)[:, 1]
@@ -95,12 +98,16 @@ SPECS: dict[str, TaskSpec] = {
             "abuse itself.",
             "Stance is weak: counter-speech, negation and quoting hate to criticise score lower "
             "than the hate they answer, but HatemojiBuild's label-flipped twins are barely "
-            "separated when that source is unseen (own-rows AUC about 0.55). Do not use the score "
-            "to judge counter-speech.",
+            "separated when that source is unseen (own-rows AUC about 0.54; no other source "
+            "carries emoji stance). Emoji are read by name and the emoji-swap twins are kept in "
+            "training, so on HatemojiBuild-like text the model does learn some of it (split by "
+            "pair: own-rows AUC 0.68, twin accuracy 0.79). Do not use the score to judge "
+            "counter-speech.",
             "The threshold is high (fitted to <= 1% FPR on clean forum posts and benign "
             "prompts), so only blatant abuse flags; plain 'I hate <group>, they are vermin' can "
             "stay under it (a strict xfail test).",
         ],
+        emoji_names=True,
     ),
     "refusal": TaskSpec(
         "refusal",

@@ -8,6 +8,7 @@ the numbers in each manifest and model card come from sources the model never sa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import time
 from collections import Counter
@@ -58,7 +59,9 @@ __all__ = ["SPECS", "fit_threshold", "linear_classifier", "main", "train_binary"
 FEATURE_BATCH = 512
 
 
-def featurise(featuriser: Featuriser, texts: Sequence[str], label: str) -> Any:
+def featurise(
+    featuriser: Featuriser, texts: Sequence[str], label: str, emoji_names: bool = False
+) -> Any:
     """Normalise then featurise, exactly as the detectors do at run time."""
     import scipy.sparse as sp
 
@@ -67,7 +70,7 @@ def featurise(featuriser: Featuriser, texts: Sequence[str], label: str) -> Any:
         task = progress.add_task(f"featurising {label}", total=len(texts))
         for start in range(0, len(texts), FEATURE_BATCH):
             chunk = [normalise(t).text for t in texts[start : start + FEATURE_BATCH]]
-            parts.append(featuriser.features(chunk))
+            parts.append(featuriser.features(chunk, emoji_names=emoji_names))
             progress.advance(task, len(chunk))
     return sp.vstack(parts, format="csr")
 
@@ -101,13 +104,14 @@ def train_binary(
     samples = load_corpus(spec.name, data_root)
     texts = [s.text for s in samples]
     labels = np.array([s.label for s in samples])
-    features = featurise(featuriser, texts, f"{spec.name} ({len(samples)} rows)")
+    named = spec.emoji_names
+    features = featurise(featuriser, texts, f"{spec.name} ({len(samples)} rows)", named)
     weighting = EmbeddingWeight(dim=featuriser.embedding.dim, weight=spec.embedding_weight)
     segment_index = None
     if spec.segment_max:
         segment_index = build_index(samples, lambda t: t)
         segment_index.features = featurise(
-            featuriser, segment_index.texts, f"{len(segment_index.texts)} document segments"
+            featuriser, segment_index.texts, f"{len(segment_index.texts)} document segments", named
         )
 
     train, test = split_indices(samples, DEFAULT_HELD_OUT[spec.name])
@@ -158,7 +162,7 @@ def train_binary(
         scary = safe_but_scary_eval(spec.name)
         scary_texts = [s.text for s in scary]
         scary_scores = spec.combined(
-            model, featurise(featuriser, scary_texts, "scary"), scary_texts
+            model, featurise(featuriser, scary_texts, "scary", named), scary_texts
         )
         metrics["safe_but_scary_rows"] = len(scary)
         metrics["safe_but_scary_fpr"] = round(float(np.mean(scary_scores >= threshold)), 4)
@@ -166,7 +170,7 @@ def train_binary(
     if held_templates:
         eval_texts = [s.text for s in held_templates]
         eval_scores = spec.combined(
-            model, featurise(featuriser, eval_texts, "held-out templates"), eval_texts
+            model, featurise(featuriser, eval_texts, "held-out templates", named), eval_texts
         )
         metrics["held_out_templates"] = held_out_report(
             np.array([s.label for s in held_templates]),
@@ -187,8 +191,8 @@ def train_binary(
         f"C={spec.regularisation}), sigmoid fitted on out-of-fold decisions of 3 "
         "source-grouped folds, ensemble=False: one LR on all training rows))",
         "features": "MiniLM static embedding (128-d) + character 4-gram hashing (2^18, numpy), "
-        "on de-obfuscated text",
-        "featuriser": featuriser.fingerprint(),
+        "on de-obfuscated text" + (", emoji spelled out as their Unicode names" if named else ""),
+        "featuriser": featuriser.fingerprint(emoji_names=named),
         "thresholds": thresholds,
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
         f"and on the pooled realistic benign sources ({', '.join(sorted(REALISTIC_BENIGN))}; "
@@ -270,6 +274,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="skip the leave-one-source-out table (faster; the cards then lack it)",
     )
+    parser.add_argument(
+        "--no-emoji-names",
+        action="store_true",
+        help="train every model on plain text, also those whose spec names emoji (toxicity)",
+    )
     args = parser.parse_args(argv)
     featuriser = default_featuriser()
     for name in args.tasks.split(","):
@@ -282,8 +291,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"({time.perf_counter() - started:.0f} s)"
             )
             continue
+        spec = SPECS[name]
+        if args.no_emoji_names:
+            spec = dataclasses.replace(spec, emoji_names=False)
         manifest = train_binary(
-            SPECS[name],
+            spec,
             featuriser,
             args.data_root,
             args.out,

@@ -26,6 +26,8 @@ from itertools import combinations
 
 import numpy as np
 
+from guardstream.text.emoji_names import EMOJI_BLOCKS, is_emoji
+
 from .records import Sample
 
 _PLACEHOLDERS = re.compile(
@@ -34,12 +36,24 @@ _PLACEHOLDERS = re.compile(
     re.I,
 )
 _NON_WORD = re.compile(r"[\W_]+")
+_WORD_OR_EMOJI = re.compile(f"([^\\W_]+)|([{EMOJI_BLOCKS}])")
 
 
 def normalise(text: str) -> str:
-    """Lower-case, drop template placeholders, collapse punctuation/whitespace to one space."""
+    """Lower-case, drop template placeholders, collapse punctuation/whitespace to one space.
+
+    Emoji (`guardstream.text.emoji_names.is_emoji`, skin-tone modifiers included) stay in
+    the key, one token each: HatemojiBuild's twins differ only by an emoji ("...🔪 some 👳🏾"
+    hateful, "...🔪 some 🦊" not), and stripping emoji as punctuation made each pair one key
+    with two labels, so 2,315 rows were dropped as conflicts. Joiners and variation
+    selectors are still dropped, so "❤️" and "❤" are one key. ASCII text: unchanged.
+    """
     text = _PLACEHOLDERS.sub(" ", text).lower()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    if text.isascii():
+        return " ".join(_NON_WORD.sub(" ", text).split())
+    # the word tokens are exactly those of the ASCII path; emoji come in as tokens of their own
+    tokens = _WORD_OR_EMOJI.findall(text)
+    return " ".join(word or emoji for word, emoji in tokens if word or is_emoji(emoji))
 
 
 _WORD_HASH: dict[str, int] = {}

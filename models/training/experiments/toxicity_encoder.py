@@ -20,7 +20,6 @@ import argparse
 import json
 import pickle
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +34,14 @@ from guardstream.models.training.fitting import linear_classifier
 from guardstream.models.training.leave_one_out import candidates
 from guardstream.models.training.metrics import threshold_at_fpr, tpr_at_fpr
 from guardstream.models.training.specs import SPECS
+from guardstream.text.emoji_names import name_emoji
 from guardstream.text.normalise import normalise
 
 TASK = "toxicity"
 #: Variant suffix ("" = the shipped text path; "_emoji" = emoji replaced by their names).
 VARIANT = {"value": ""}
-_DROP = {"\u200d", "\ufe0f", "\ufe0e"}
-
-
-def name_emoji(text: str) -> str:
-    """Emoji (and skin-tone modifiers) -> their Unicode names: the MiniLM WordPiece vocabulary
-    maps every emoji, and any word glued to one, to [UNK]."""
-    out = []
-    for c in text:
-        if c in _DROP:
-            continue
-        if unicodedata.category(c) in ("So", "Sk") and ord(c) > 0x2000:
-            out.append(f" {unicodedata.name(c, 'symbol').lower()} ")
-        else:
-            out.append(c)
-    return "".join(out)
+# Emoji -> Unicode names: the product's text path for models trained with emoji names (session
+# 2 used a local copy here that also named every other So/Sk symbol above U+2000).
 
 
 def _path(work: Path, name: str) -> Path:
