@@ -56,6 +56,7 @@ def create_app(
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.topics.partitions,
         datadir=str(worker.data_dir),
+        table_standby_replicas=settings.state.standby_replicas,
         producer_acks=-1,
         producer_max_request_size=max_request,
         **faust_options(settings),

@@ -38,6 +38,7 @@ def test_fetch_and_batch_settings_reach_the_running_consumer_and_producer(
         app = create_app(settings)
         assert app.conf.broker_max_poll_records == 123
         assert app.conf.producer_linger == pytest.approx(0.007)
+        assert app.conf.table_standby_replicas == 0  # no worker reads another's changelogs
         consumer = app.consumer._thread._create_worker_consumer(app.transport)
         await consumer.start()
         try:
