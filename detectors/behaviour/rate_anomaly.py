@@ -29,6 +29,7 @@ from guardstream.detectors.behaviour.windows import (
     bucket_start,
     from_epoch,
     prune,
+    window_total,
 )
 
 
@@ -110,9 +111,9 @@ class RateAnomaly(BehaviourDetector):
             else prune(add(state.get("n", []), obs.ts, opts.step_s, 1), horizon)
         )
         since = min(state["since"], bucket_start(obs.ts, opts.step_s))
-        sums, start = BucketSums(buckets), end - opts.window_s
-        current = sums.total(start, end)
-        history = sums.block_totals(start, opts.window_s, opts.history, since)
+        start = end - opts.window_s
+        current = window_total(buckets, start, end)
+        history = BucketSums(buckets).block_totals(start, opts.window_s, opts.history, since)
         detail = {"amount": current}
         if len(history) >= opts.min_history:
             detail["z_self"] = round(robust_z(current, history, opts.min_scale), 4)
@@ -124,7 +125,7 @@ class RateAnomaly(BehaviourDetector):
             window_start=from_epoch(start),
             window_end=from_epoch(end),
             event_ids=ids,
-            event_count=int(current if counts is None else BucketSums(counts).total(start, end)),
+            event_count=int(current if counts is None else window_total(counts, start, end)),
             detail=detail,
         )
         new_state = {"b": buckets, "since": since, "i": ids}

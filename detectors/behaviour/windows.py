@@ -90,6 +90,18 @@ class BucketSums:
         return totals
 
 
+def window_total(buckets: list[list[float]], start: float, end: float) -> float:
+    """Sum of the buckets whose start lies in [start, end), scanning back from the newest:
+    the current window is the last few buckets of a sorted list."""
+    found = 0.0
+    for bucket in reversed(buckets):
+        if bucket[0] < start:
+            break
+        if bucket[0] < end:
+            found += bucket[1]
+    return found
+
+
 def total(buckets: list[list[float]], start: float, end: float) -> float:
     """Sum of the buckets whose start lies in [start, end)."""
     return BucketSums(buckets).total(start, end)
