@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 import scipy.sparse as sp
 
-from guardstream.text.emoji_names import EMOJI_NAMES_VERSION, name_emoji
+from guardstream.text.emoji_names import EMOJI_NAMES_VERSION, has_emoji, name_emoji
 
 from .char_ngrams import CharNgramHasher
 from .static_embedding import StaticEmbedding
@@ -76,7 +76,7 @@ class Featuriser:
         whose text has an emoji are featurised again; the rest are `plain`'s rows (the same
         object back when no text has one, which is the common case)."""
         clipped = [clip(t) for t in texts]
-        changed = [i for i, t in enumerate(clipped) if name_emoji(t) is not t]
+        changed = [i for i, t in enumerate(clipped) if has_emoji(t)]
         if not changed:
             return plain
         fresh = self.features([texts[i] for i in changed], emoji_names=True)

@@ -161,11 +161,11 @@ class BatchPublisher:
                 failed.extend((r, exc, len(together)) for r in together)
         for record in singles:
             try:
-                if record.partition is not None and self._send_many is not None:
-                    groups.extend(await self._send_many([record]))  # a batch of one: same
+                if record.partition is not None:  # a changelog record: only send_many routes it
+                    if self._send_many is None:
+                        raise ValueError(f"{record.topic}: a partitioned record needs send_many")
+                    groups.extend(await self._send_many([record]))  # a batch of one
                     continue
-                if record.partition is not None:
-                    raise ValueError(f"{record.topic}: a record with a partition needs send_many")
                 future = await self._send(record.topic, record.key, record.value, record.headers)
                 groups.append(([record], future))
             except asyncio.CancelledError:

@@ -29,7 +29,7 @@ from guardstream.detectors.behaviour.windows import (
     bucket_start,
     from_epoch,
     prune,
-    window_total,
+    total,
 )
 
 
@@ -112,7 +112,7 @@ class RateAnomaly(BehaviourDetector):
         )
         since = min(state["since"], bucket_start(obs.ts, opts.step_s))
         start = end - opts.window_s
-        current = window_total(buckets, start, end)
+        current = total(buckets, start, end)
         history = BucketSums(buckets).block_totals(start, opts.window_s, opts.history, since)
         detail = {"amount": current}
         if len(history) >= opts.min_history:
@@ -125,7 +125,7 @@ class RateAnomaly(BehaviourDetector):
             window_start=from_epoch(start),
             window_end=from_epoch(end),
             event_ids=ids,
-            event_count=int(current if counts is None else window_total(counts, start, end)),
+            event_count=int(current if counts is None else total(counts, start, end)),
             detail=detail,
         )
         new_state = {"b": buckets, "since": since, "i": ids}

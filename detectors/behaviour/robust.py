@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from statistics import median
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
-
-
-def mad(values: Sequence[float], centre: float | None = None) -> float:
-    """Median absolute deviation from the median (or from `centre`)."""
-    if not values:
-        return 0.0
-    mid = median(values) if centre is None else centre
-    return median(abs(v - mid) for v in values)
 
 
 def _sorted_median(ordered: Sequence[float]) -> float:

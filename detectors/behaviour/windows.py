@@ -90,7 +90,7 @@ class BucketSums:
         return totals
 
 
-def window_total(buckets: list[list[float]], start: float, end: float) -> float:
+def total(buckets: list[list[float]], start: float, end: float) -> float:
     """Sum of the buckets whose start lies in [start, end), scanning back from the newest:
     the current window is the last few buckets of a sorted list."""
     found = 0.0
@@ -100,11 +100,6 @@ def window_total(buckets: list[list[float]], start: float, end: float) -> float:
         if bucket[0] < end:
             found += bucket[1]
     return found
-
-
-def total(buckets: list[list[float]], start: float, end: float) -> float:
-    """Sum of the buckets whose start lies in [start, end)."""
-    return BucketSums(buckets).total(start, end)
 
 
 def block_totals(
