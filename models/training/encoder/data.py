@@ -1,0 +1,117 @@
+"""Rows for the multi-task encoder: injection, harmful and toxicity, each split three ways.
+
+Why this shape: a CPU fine-tune cannot read 150k rows, so each (source, label) is capped and
+small sources keep every row; whole sources (the cards' held-out sources plus
+HatemojiBuild) and the held-out template families stay out for evaluation; a seeded share
+of the remaining groups is kept back to set thresholds and the cascade band.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from guardstream.models.training.corpus import load_corpus, miss_class_eval, synthetic_eval
+from guardstream.models.training.corpus.records import resolve_data_root
+from guardstream.models.training.corpus.splits import DEFAULT_HELD_OUT, split_indices
+from guardstream.text.emoji_names import name_emoji
+from guardstream.text.normalise import normalise
+
+TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity")
+#: Held out for evaluation on top of the cards' default split: emoji stance twins.
+EXTRA_HELD_OUT: dict[str, frozenset[str]] = {"toxicity": frozenset({"hatemoji_build"})}
+PER_SOURCE_LABEL_CAP = 700
+CALIBRATION_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class EncoderRow:
+    text: str
+    task: str
+    label: int
+    source: str
+    split: str  # "train" | "calibration" | "test"
+
+
+def model_text(text: str, task: str) -> str:
+    """What the encoder reads: the detectors' normalised text; toxicity names its emoji."""
+    text = normalise(text).text
+    return name_emoji(text) if task == "toxicity" else text
+
+
+def _is_calibration(group: str, seed: int) -> bool:
+    return zlib.crc32(f"{seed}/{group}".encode()) % 1000 < CALIBRATION_SHARE * 1000
+
+
+def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
+    samples = load_corpus(task)
+    held = DEFAULT_HELD_OUT[task] | EXTRA_HELD_OUT.get(task, frozenset())
+    train, test = split_indices(samples, held)
+    rng = random.Random(f"encoder/{task}/{seed}")
+    rng.shuffle(train)
+    taken: Counter[tuple[str, int]] = Counter()
+    rows: list[EncoderRow] = []
+    for i in train:
+        s = samples[i]
+        split = "calibration" if _is_calibration(s.group or s.text, seed) else "train"
+        if split == "train":
+            if taken[(s.source, s.label)] >= PER_SOURCE_LABEL_CAP:
+                continue
+            taken[(s.source, s.label)] += 1
+        rows.append(EncoderRow(model_text(s.text, task), task, s.label, s.source, split))
+    evaluation = [samples[i] for i in test] + miss_class_eval(task, resolve_data_root(None), seed)
+    if task != "toxicity":
+        evaluation += synthetic_eval(task)
+    rows += [
+        EncoderRow(model_text(s.text, task), task, s.label, s.source, "test") for s in evaluation
+    ]
+    return rows
+
+
+def build(out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
+    """Write every task's rows to `out` (JSON lines) and return the counts per task/split."""
+    counts: dict[str, dict[str, int]] = {}
+    with out.open("w", encoding="utf-8") as fh:
+        for task in TASKS:
+            rows = task_rows(task, seed)
+            counts[task] = dict(Counter(r.split for r in rows))
+            for r in rows:
+                fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+    return counts
+
+
+def read(path: Path) -> list[EncoderRow]:
+    with path.open(encoding="utf-8") as fh:
+        return [EncoderRow(**json.loads(line)) for line in fh]
+
+
+UNSEEN_SHAREGPT = "benign_sharegpt.unseen"
+
+
+def unseen_sharegpt(cap: int = 3000, seed: int = 0) -> list[EncoderRow]:
+    """User turns of ShareGPT conversations none of whose turns is in any task's corpus:
+    real traffic no model trained or set a threshold on (scored once, all heads)."""
+    from guardstream.models.training.corpus import normalise as key
+    from guardstream.models.training.corpus.benign_real import sharegpt_turns
+
+    seen = {key(s.text) for task in TASKS for s in load_corpus(task)}
+    conversations: dict[str, list[str]] = {}
+    for conversation, text in sharegpt_turns(resolve_data_root(None)):
+        conversations.setdefault(conversation, []).append(text)
+    order = sorted(
+        c for c, texts in conversations.items() if not any(key(t) in seen for t in texts)
+    )
+    random.Random(f"unseen/{seed}").shuffle(order)
+    rows: list[EncoderRow] = []
+    for conversation in order:
+        for text in conversations[conversation]:
+            rows.append(
+                EncoderRow(model_text(text, "injection"), "injection", 0, UNSEEN_SHAREGPT, "test")
+            )
+        if len(rows) >= cap:
+            break
+    return rows[:cap]

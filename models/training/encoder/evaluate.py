@@ -1,0 +1,170 @@
+"""Held-out quality of the linear model, the encoder and the cascade on the same rows, the
+encoder's thresholds, and the cascade band.
+
+Thresholds and the band come from the calibration rows only (groups the encoder never
+trained on; the linear model's scores there are its out-of-fold scores). Test rows are whole
+held-out sources and template families; `benign_sharegpt.unseen` is real traffic from
+conversations no corpus contains. Nothing here is tuned on test rows.
+
+    python -m guardstream.models.training.encoder.evaluate --rows rows.jsonl \
+        --unseen unseen.jsonl --run RUN --cheap CHEAP --out report.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from guardstream.models.encoder_model import Band
+from guardstream.models.training.fitting import fit_threshold
+from guardstream.models.training.metrics import threshold_at_fpr
+
+from .data import TASKS, UNSEEN_SHAREGPT, read
+
+#: Share of the encoder's calibration true positives the band may leave to the cheap model.
+BAND_LOSS = 0.005
+
+
+def band_for(
+    cheap: np.ndarray, encoder: np.ndarray, labels: np.ndarray, thr_e: float, thr_c: float
+) -> float:
+    """Lowest cheap score worth routing: below it lie at most BAND_LOSS of the encoder's
+    calibration true positives (never above the cheap threshold)."""
+    caught = np.sort(cheap[(labels == 1) & (encoder >= thr_e)])
+    if not len(caught):
+        return thr_c
+    return float(min(caught[int(np.floor(BAND_LOSS * len(caught)))], thr_c))
+
+
+def _source_rows(
+    sources: np.ndarray,
+    labels: np.ndarray,
+    scores: dict[str, np.ndarray],
+    thresholds: dict[str, float],
+    unseen: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    at_1pct = {m: threshold_at_fpr(unseen[m], 0.01) for m in scores}
+    negatives = labels == 0
+    for source in sorted(set(sources.tolist())):
+        mask = sources == source
+        row: dict[str, Any] = {"rows": int(mask.sum()), "positives": int(labels[mask].sum())}
+        for m, s in scores.items():
+            if labels[mask].any():
+                pos = mask & (labels == 1)
+                row[f"{m}_tpr_at_1pct_unseen_fpr"] = round(float(np.mean(s[pos] >= at_1pct[m])), 4)
+                row[f"{m}_tpr_at_threshold"] = round(float(np.mean(s[pos] >= thresholds[m])), 4)
+                auc_mask = pos | negatives
+                row[f"{m}_auc_vs_test_negatives"] = round(
+                    float(roc_auc_score(labels[auc_mask], s[auc_mask])), 4
+                )
+                if (~labels[mask].astype(bool)).any():
+                    row[f"{m}_own_auc"] = round(float(roc_auc_score(labels[mask], s[mask])), 4)
+            else:
+                row[f"{m}_fpr_at_threshold"] = round(float(np.mean(s[mask] >= thresholds[m])), 4)
+        out[source] = row
+    return out
+
+
+def evaluate_task(
+    task: str,
+    rows: list,
+    kept: np.ndarray,
+    unseen_texts: list[str],
+    unseen_enc: np.ndarray,
+    cheap: dict,
+) -> dict[str, Any]:
+    column = TASKS.index(task)
+    mine = [(i, r) for i, r in enumerate(rows) if r.task == task and r.split != "train"]
+    index = np.array([i for i, _ in mine])
+    labels = np.array([r.label for _, r in mine])
+    sources = np.array([r.source for _, r in mine])
+    calibration = np.array([r.split == "calibration" for _, r in mine])
+    enc = kept[index, column].astype(np.float64)
+    low = np.array([cheap["scores"][r.text] for _, r in mine])
+    thr_c = float(cheap["threshold"])
+    thr_e = fit_threshold(enc[calibration], labels[calibration], sources[calibration].tolist())
+    lo = band_for(low[calibration], enc[calibration], labels[calibration], thr_e, thr_c)
+    band = Band(lo=lo, hi=1.0, encoder_threshold=thr_e, cheap_threshold=thr_c)
+    unseen_low = np.array([cheap["scores"][t] for t in unseen_texts])
+    unseen = {
+        "linear": unseen_low,
+        "encoder": unseen_enc[:, column].astype(np.float64),
+        "cascade": np.where(
+            band.routed(unseen_low), band.mapped(unseen_enc[:, column]), unseen_low
+        ),
+    }
+    test = ~calibration
+    scores = {
+        "linear": low[test],
+        "encoder": enc[test],
+        "cascade": np.where(band.routed(low[test]), band.mapped(enc[test]), low[test]),
+    }
+    thresholds = {"linear": thr_c, "encoder": thr_e, "cascade": thr_c}
+    t_labels, t_sources = labels[test], sources[test]
+    all_labels = np.concatenate([t_labels, np.zeros(len(unseen_low), dtype=int)])
+    all_sources = np.concatenate([t_sources, np.full(len(unseen_low), UNSEEN_SHAREGPT)])
+    all_scores = {m: np.concatenate([scores[m], unseen[m]]) for m in scores}
+    summary = {
+        m: {
+            "roc_auc_test": round(float(roc_auc_score(t_labels, scores[m])), 4),
+            "tpr_at_threshold": round(float(np.mean(scores[m][t_labels == 1] >= thresholds[m])), 4),
+            "tpr_at_1pct_unseen_fpr": round(
+                float(np.mean(scores[m][t_labels == 1] >= threshold_at_fpr(unseen[m], 0.01))), 4
+            ),
+            "unseen_sharegpt_fpr_at_threshold": round(
+                float(np.mean(unseen[m] >= thresholds[m])), 4
+            ),
+            "test_negatives_fpr_at_threshold": round(
+                float(np.mean(scores[m][t_labels == 0] >= thresholds[m])), 4
+            ),
+        }
+        for m in scores
+    }
+    return {
+        "band": band.__dict__,
+        "calibration_rows": int(calibration.sum()),
+        "test_rows": int(test.sum()),
+        "routed_share": {
+            "unseen_sharegpt": round(float(np.mean(band.routed(unseen_low))), 4),
+            "test_rows": round(float(np.mean(band.routed(low[test]))), 4),
+            "calibration_rows": round(float(np.mean(band.routed(low[calibration]))), 4),
+        },
+        "summary": summary,
+        "per_source": _source_rows(all_sources, all_labels, all_scores, thresholds, unseen),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=Path, required=True)
+    parser.add_argument("--unseen", type=Path, required=True)
+    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--cheap", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    rows = read(args.rows)
+    stored = np.load(args.run / "kept_scores.npz")
+    kept = np.zeros((len(rows), len(TASKS)), dtype=np.float32)
+    kept[stored["index"]] = stored["scores"]
+    unseen_texts = [r.text for r in read(args.unseen)]
+    unseen_enc = np.load(args.run / "unseen_scores.npz")["scores"]
+    report = {}
+    for task in TASKS:
+        cheap = json.loads((args.cheap / f"cheap_{task}.json").read_text())
+        report[task] = evaluate_task(task, rows, kept, unseen_texts, unseen_enc, cheap)
+        print(
+            task,
+            json.dumps({k: report[task][k] for k in ("band", "routed_share", "summary")}),
+            flush=True,
+        )
+    args.out.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
