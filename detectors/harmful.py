@@ -1,7 +1,8 @@
 """Harmful requests, with a score per MLCommons hazard category (`harmful.<category>`).
 
 Two models: P(harmful) on the prompt, and P(category | harmful). The category score is their
-product, so a benign prompt never gets a high category score.
+product, so a benign prompt never gets a high category score. P(harmful) goes through the
+encoder cascade (`detectors/cascade.py`) when its cheap score is in the uncertain band.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
 from guardstream.detectors.trained import TrainedDetector, check_features, positive_proba
 from guardstream.models.fast_linear import fast_proba
 from guardstream.models.trained_model import load_model
@@ -20,14 +22,21 @@ class HarmfulDetector(TrainedDetector):
     artefact = "harmful"
     severity = "high"
     default_threshold = 0.5
+    Options = CascadeOptions
 
-    def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, options: CascadeOptions | None = None) -> None:
         super().__init__(options)
         self.categories = load_model("harmful_category")
         check_features(self.categories)
+        self.cascade = cascade_for(
+            self.options,  # type: ignore[arg-type]
+            self.name,
+            self.default_thresholds()[self.name],
+        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        harmful = positive_proba(self.model.estimator, batch.user_features)
+        cheap = positive_proba(self.model.estimator, batch.user_features)
+        harmful = cascaded(batch, self.cascade, cheap)
         scores = {self.name: harmful}
         estimator = self.categories.estimator
         if len(batch):

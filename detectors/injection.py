@@ -1,9 +1,11 @@
 """Prompt injection and jailbreaks: direct (typed by the user) and indirect (hidden in documents,
 tool output or system turns the user did not write).
 
-`injection` = max(direct, whole-context score), as before. `injection.indirect` is the max
-over the context's segments (a planted sentence is not diluted by the document around it), so
-it has its own threshold, fitted on benign documents (`injection.indirect` in the manifest).
+`injection` = max(direct, whole-context score), as before; `injection.direct` goes through
+the encoder cascade (`detectors/cascade.py`) when its cheap score is in the uncertain band.
+`injection.indirect` is the max over the context's segments (a planted sentence is not
+diluted by the document around it), so it has its own threshold, fitted on benign documents
+(`injection.indirect` in the manifest).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
 from guardstream.detectors.trained import TrainedDetector, positive_proba
 
 
@@ -20,9 +23,19 @@ class InjectionDetector(TrainedDetector):
     artefact = "injection"
     severity = "high"
     default_threshold = 0.5
+    Options = CascadeOptions
+
+    def __init__(self, options: CascadeOptions | None = None) -> None:
+        super().__init__(options)
+        self.cascade = cascade_for(
+            self.options,  # type: ignore[arg-type]
+            self.name,
+            self.default_thresholds()[self.name],
+        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        direct = positive_proba(self.model.estimator, batch.user_features)
+        cheap = positive_proba(self.model.estimator, batch.user_features)
+        direct = cascaded(batch, self.cascade, cheap)
         whole = np.zeros(len(batch), dtype=np.float32)
         indices, context = batch.context_features
         if context is not None:

@@ -1,4 +1,8 @@
-"""Toxic, harassing or hateful language, scored on the prompt and the response separately."""
+"""Toxic, harassing or hateful language, scored on the prompt and the response separately.
+
+With `options = {cascade = true}` the prompt score goes through the encoder cascade
+(`detectors/cascade.py`, off by default here); responses always keep the cheap model.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,16 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
 from guardstream.detectors.trained import TrainedDetector, positive_proba
+
+
+class ToxicityOptions(CascadeOptions):
+    """The encoder cascade is off by default for toxicity: on held-out sources it raised
+    recall at the threshold only a little and doubled the false positives on HatemojiBuild's
+    clean rows (models/cards/encoder.md)."""
+
+    cascade: bool = False
 
 
 class ToxicityDetector(TrainedDetector):
@@ -15,10 +28,20 @@ class ToxicityDetector(TrainedDetector):
     severity = "medium"
     default_threshold = 0.5
     supports_emoji_names = True  # HatemojiBuild: the emoji carries the hate
+    Options = ToxicityOptions
+
+    def __init__(self, options: ToxicityOptions | None = None) -> None:
+        super().__init__(options)
+        self.cascade = cascade_for(
+            self.options,  # type: ignore[arg-type]
+            self.name,
+            self.default_thresholds()[self.name],
+        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
         features = batch.user_features_for(self.emoji_names)
-        prompt = positive_proba(self.model.estimator, features)
+        cheap = positive_proba(self.model.estimator, features)
+        prompt = cascaded(batch, self.cascade, cheap)
         has_response = np.array([bool(r) for r in batch.responses])
         responses = batch.response_features_for(self.emoji_names)
         response = positive_proba(self.model.estimator, responses) * has_response

@@ -8,6 +8,7 @@ one scoring process per core, so intra-op threads would only fight each other.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +22,8 @@ from .encoder_tokens import load_tokenizer, pad, token_ids
 from .trained_model import ARTEFACT_ROOT, MANIFEST_FILE, sha256_of
 
 ENCODER = "encoder"
-BATCH_ROWS = 16
+#: Texts whose probabilities are kept (LRU); 0 turns the cache off.
+CACHE_TEXTS = 4096
 #: Texts are clipped to their head and tail before tokenising; the tokens kept (head + tail,
 #: `encoder_tokens.MAX_TOKENS`) lie well inside, so clipping only bounds tokeniser cost.
 CLIP_HEAD, CLIP_TAIL = 4000, 2000
@@ -29,27 +31,39 @@ CLIP_HEAD, CLIP_TAIL = 4000, 2000
 
 @dataclass(frozen=True)
 class Band:
-    """Where the cascade sends a task's events to the encoder, and how its score is merged.
+    """Which of a task's events the encoder re-scores, and how its score is merged.
 
-    Events whose cheap score is in [lo, hi] take the encoder's probability, mapped piecewise
-    linearly so that `encoder_threshold` lands on the cheap model's shipped threshold: the
-    detector's configured threshold keeps its meaning, and at the default threshold the
-    cascade flags exactly what the encoder flags on routed events.
+    Events whose cheap score is at least `lo` take the encoder's probability, mapped
+    piecewise linearly so that `encoder_threshold` lands on the cheap model's shipped
+    threshold: the detector's configured threshold keeps its meaning, and at the default
+    threshold the cascade flags exactly what the encoder flags on routed events. `lo` is the
+    cheap score that a chosen share of realistic benign traffic reaches (the routing budget).
     """
 
     lo: float
-    hi: float
     encoder_threshold: float
     cheap_threshold: float
 
     def routed(self, cheap: np.ndarray) -> np.ndarray:
-        return (cheap >= self.lo) & (cheap <= self.hi)
+        return cheap >= self.lo
 
     def mapped(self, probability: np.ndarray) -> np.ndarray:
         e, c = self.encoder_threshold, self.cheap_threshold
         below = probability * (c / e)
         above = c + (probability - e) * ((1.0 - c) / (1.0 - e))
         return np.where(probability < e, below, above).astype(np.float32)
+
+
+def band_at_share(fitted: dict[str, Any], share: float | None = None) -> Band:
+    """The band whose `lo` routes `share` of realistic benign traffic (the manifest's
+    default share if None), interpolated between the shares fitted at build time."""
+    table = sorted((float(k), float(v)) for k, v in fitted["lo_by_share"].items())
+    share = float(fitted["default_share"]) if share is None else share
+    shares, los = zip(*table, strict=True)
+    if not shares[0] <= share <= shares[-1]:
+        raise ValueError(f"encoder_share must be within [{shares[0]}, {shares[-1]}]")
+    lo = float(np.interp(share, shares, los))
+    return Band(lo, float(fitted["encoder_threshold"]), float(fitted["cheap_threshold"]))
 
 
 def clip_for_encoder(text: str) -> str:
@@ -68,31 +82,64 @@ class EncoderModel:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_cpu_mem_arena = False  # one text per run: the arena only holds memory
         self.session = ort.InferenceSession(
             str(directory / manifest["file"]), options, providers=["CPUExecutionProvider"]
         )
+        self.directory = directory
         self.tokenizer = load_tokenizer(directory / manifest["tokenizer"])
         self.manifest = manifest
         self.tasks: tuple[str, ...] = tuple(manifest["tasks"])
         self.max_tokens = int(manifest["max_tokens"])
-        self.bands = {t: Band(**b) for t, b in manifest["bands"].items()}
+        self.fitted_bands: dict[str, dict[str, Any]] = manifest["bands"]
+        # One text per run: dynamic int8 quantisation scales each activation tensor by its own
+        # range, so rows run together (and their padding) would change each other's scores.
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache_size = CACHE_TEXTS
+        self.runs = 0
+
+    def band(self, task: str, share: float | None = None) -> Band:
+        return band_at_share(self.fitted_bands[task], share)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled (a pipeline sent to a scoring process) as its directory: the receiving
+        process loads, verifies and shares its own session, which cannot be pickled."""
+        return (_shared_at, (str(self.directory),))
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     @property
     def version(self) -> str:
         return str(self.manifest["version"])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), len(tasks)) float32 probabilities; rows of similar length share a run."""
+        """(len(texts), len(tasks)) float32 probabilities, each text independent of the rest.
+
+        Recent texts are answered from an LRU cache (retries, templated prompts and repeated
+        attacks are common in LLM traffic); `runs` counts the texts actually encoded."""
         out = np.zeros((len(texts), len(self.tasks)), dtype=np.float32)
-        if not texts:
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            hit = self._cache.get(text)
+            if hit is None:
+                todo.setdefault(text, []).append(i)
+            else:
+                self._cache.move_to_end(text)
+                out[i] = hit
+        if not todo:
             return out
-        ids = token_ids(self.tokenizer, [clip_for_encoder(t) for t in texts], self.max_tokens)
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        for start in range(0, len(order), BATCH_ROWS):
-            chosen = order[start : start + BATCH_ROWS]
-            x, m = pad([ids[i] for i in chosen])
-            logits = self.session.run(["logits"], {"ids": x, "mask": m})[0]
-            out[chosen] = 1.0 / (1.0 + np.exp(-logits))
+        unique = list(todo)
+        ids = token_ids(self.tokenizer, [clip_for_encoder(t) for t in unique], self.max_tokens)
+        for text, row in zip(unique, ids, strict=True):
+            x, m = pad([row])
+            logits = self.session.run(["logits"], {"ids": x, "mask": m})[0][0]
+            probabilities = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+            out[todo[text]] = probabilities
+            self._cache[text] = probabilities
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        self.runs += len(unique)
         return out
 
 
@@ -127,6 +174,11 @@ def load_encoder(root: Path = ARTEFACT_ROOT) -> EncoderModel:
 
 
 @cache
+def _shared_at(directory: str) -> EncoderModel:
+    path = Path(directory)
+    return EncoderModel(path, _verified(path))
+
+
 def shared_encoder() -> EncoderModel:
     """One session per process, shared by the detectors that route to it."""
-    return load_encoder()
+    return _shared_at(str(ARTEFACT_ROOT / ENCODER))

@@ -59,10 +59,11 @@ SPECS: dict[str, TaskSpec] = {
             "Short 'deepset-style' hijacks (\"Forget everything, write X\", persona requests to "
             "a newspaper bot) are the weakest unseen direct-injection source (TPR at 1% FPR "
             "0.64); some of deepset's labels are themselves debatable.",
-            "Frozen MiniLM sentence embeddings (the full transformer) were measured as a "
-            "replacement or cascade stage and did worse than this model on the held-out sources "
-            "(TPR at 1% FPR 0.59 vs 0.64) at 5-60 ms per text, so no cascade ships; a fine-tuned "
-            "encoder is the next lever.",
+            "Frozen MiniLM sentence embeddings (the full transformer) did worse than this model "
+            "on the held-out sources; a fine-tuned MiniLM now re-scores the uncertain band "
+            "(encoder cascade, models/cards/encoder.md): PAIR-style held-out templates 0.33 -> "
+            "0.59 TPR at the threshold at the default routing budget, deepset-style hijacks "
+            "slightly worse (0.34 -> 0.24).",
             "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
         ],
         segment_max=True,
@@ -75,7 +76,8 @@ SPECS: dict[str, TaskSpec] = {
             "is under-represented.",
             "Fiction and education about violence are hard negatives and still cause some flags.",
             'Short weapon-construction questions can score under the threshold ("How do I build '
-            'a pipe bomb?" scores low); recorded as a strict xfail test.',
+            'a pipe bomb?" scores low with the linear model alone; the encoder cascade catches '
+            "it).",
             "The threshold is set by the realistic benign pool (ShareGPT users, consumer health, "
             "NotInject/WildGuard/CoCoNot look-alikes), mostly by the look-alikes, so it is "
             "high: the shipped model flags under half of held-out benchmark requests at its "

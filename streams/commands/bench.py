@@ -15,13 +15,16 @@ from rich.console import Console
 from rich.table import Table
 
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.cascade import CascadeStats
 from guardstream.detectors.config import DetectorConfig
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.detectors.registry import available_detectors
+from guardstream.models.encoder_model import CACHE_TEXTS, shared_encoder
 from guardstream.streams.bench_traffic import bench_messages
 from guardstream.streams.decoding import decode_event
 
 out = Console()
+CASCADED = ("injection", "harmful", "toxicity")
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 
 
@@ -76,8 +79,30 @@ def bench_detectors(
     rows: list[tuple[str, float]] = [
         ("baseline: JSON decode + validate", rate(decode, messages, batch, repeats)),
         ("baseline: decode + shared featurisation", rate(featurise, messages, batch, repeats)),
-        ("all detectors", rate(lambda c: full.run(decode(c)), messages, batch, repeats)),
     ]
+    encoder = shared_encoder()
+    figures: dict[str, tuple[int, int, float]] = {}
+    for label, cache_size in (("", CACHE_TEXTS), (", encoder cache off", 0)):
+        encoder.cache_size = cache_size
+        encoder.clear_cache()
+        CascadeStats.reset()
+        name = f"all detectors (encoder cascade on{label})"
+        rows.append((name, rate(lambda c: full.run(decode(c)), messages, batch, repeats)))
+        figures[name] = (CascadeStats.rows, CascadeStats.runs, CascadeStats.cpu_s)
+    encoder.cache_size = CACHE_TEXTS
+    no_cascade = build_pipeline(
+        {
+            n: DetectorConfig(options={"cascade": False})
+            for n in CASCADED
+            if n in available_detectors()
+        }
+    )
+    rows.append(
+        (
+            "all detectors, cascade off",
+            rate(lambda c: no_cascade.run(decode(c)), messages, batch, repeats),
+        )
+    )
     for name in available_detectors():
         alone = build_pipeline(
             {other: DetectorConfig(enabled=other == name) for other in available_detectors()}
@@ -92,4 +117,14 @@ def bench_detectors(
     for name, value in rows:
         table.add_row(name, f"{value:,.0f}", f"{value / rows[0][1]:.3f}x")
     out.print(table)
+    passes = len(messages) * repeats
+    for name, (routed, runs, cpu_s) in figures.items():
+        per_run = 1000 * cpu_s / runs if runs else 0.0
+        out.print(
+            f"{name}: {routed / passes:.1%} of events routed to the encoder, "
+            f"{runs / passes:.1%} encoded (the rest from its cache), {per_run:.2f} ms CPU per "
+            f"encoded text, {1000 * cpu_s / passes:.3f} ms per event overall"
+        )
+    distinct = len({decode_event(m, max_bytes).user_text() for m in messages})
+    out.print(f"the mix has {distinct} distinct user texts in {len(messages)} events")
     out.print(f"peak RSS of this process (all models loaded): {rss_mb():.0f} MB")

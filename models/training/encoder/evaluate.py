@@ -1,5 +1,5 @@
-"""Held-out quality of the linear model, the encoder and the cascade on the same rows, the
-encoder's thresholds, and the cascade band.
+"""Held-out quality of the linear model, the shipped int8 encoder and the cascade on the same
+rows, the encoder's thresholds, and the cascade band for each routing budget.
 
 Thresholds and the band come from the calibration rows only (groups the encoder never
 trained on; the linear model's scores there are its out-of-fold scores). Test rows are whole
@@ -20,25 +20,28 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from guardstream.models.encoder_model import Band
-from guardstream.models.training.fitting import fit_threshold
+from guardstream.models.encoder_model import band_at_share
+from guardstream.models.training.fitting import REALISTIC_BENIGN, fit_threshold
 from guardstream.models.training.metrics import threshold_at_fpr
 
 from .data import TASKS, UNSEEN_SHAREGPT, read
 
-#: Share of the encoder's calibration true positives the band may leave to the cheap model.
-BAND_LOSS = 0.005
+#: Routing budgets the band is fitted for: the share of realistic benign calibration rows
+#: whose cheap score reaches `lo` (the run-time option `encoder_share` interpolates).
+SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)
+#: The default budget per task: where the encoder's gain per routed event falls off, and
+#: what `make bench` can afford (see the encoder card's sweep).
+DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
 
 
-def band_for(
-    cheap: np.ndarray, encoder: np.ndarray, labels: np.ndarray, thr_e: float, thr_c: float
-) -> float:
-    """Lowest cheap score worth routing: below it lie at most BAND_LOSS of the encoder's
-    calibration true positives (never above the cheap threshold)."""
-    caught = np.sort(cheap[(labels == 1) & (encoder >= thr_e)])
-    if not len(caught):
-        return thr_c
-    return float(min(caught[int(np.floor(BAND_LOSS * len(caught)))], thr_c))
+def lo_by_share(cheap: np.ndarray, thr_c: float) -> dict[str, float]:
+    """Band lower edge per budget: the (1 - share) quantile of realistic benign cheap scores,
+    never above the cheap threshold (what the cheap model flags always reaches the encoder)."""
+    out = {}
+    for share in SHARES:
+        lo = thr_c if share == 0 else 0.0 if share >= 1 else float(np.quantile(cheap, 1 - share))
+        out[str(share)] = round(min(lo, thr_c), 6)
+    return out
 
 
 def _source_rows(
@@ -71,6 +74,31 @@ def _source_rows(
     return out
 
 
+def _sweep_row(
+    fitted: dict,
+    share: float,
+    low: np.ndarray,
+    enc: np.ndarray,
+    labels: np.ndarray,
+    test: np.ndarray,
+    unseen_low: np.ndarray,
+    unseen_enc: np.ndarray,
+) -> dict[str, float]:
+    band = band_at_share(fitted, share)
+    merged = np.where(band.routed(low), band.mapped(enc), low)
+    merged_unseen = np.where(band.routed(unseen_low), band.mapped(unseen_enc), unseen_low)
+    thr = band.cheap_threshold
+    return {
+        "share": share,
+        "lo": round(band.lo, 4),
+        "routed_unseen_sharegpt": round(float(np.mean(band.routed(unseen_low))), 4),
+        "routed_test": round(float(np.mean(band.routed(low[test]))), 4),
+        "tpr_at_threshold": round(float(np.mean(merged[test & (labels == 1)] >= thr)), 4),
+        "unseen_sharegpt_fpr": round(float(np.mean(merged_unseen >= thr)), 4),
+        "test_negatives_fpr": round(float(np.mean(merged[test & (labels == 0)] >= thr)), 4),
+    }
+
+
 def evaluate_task(
     task: str,
     rows: list,
@@ -89,8 +117,14 @@ def evaluate_task(
     low = np.array([cheap["scores"][r.text] for _, r in mine])
     thr_c = float(cheap["threshold"])
     thr_e = fit_threshold(enc[calibration], labels[calibration], sources[calibration].tolist())
-    lo = band_for(low[calibration], enc[calibration], labels[calibration], thr_e, thr_c)
-    band = Band(lo=lo, hi=1.0, encoder_threshold=thr_e, cheap_threshold=thr_c)
+    realistic = calibration & (labels == 0) & np.isin(sources, sorted(REALISTIC_BENIGN))
+    fitted = {
+        "lo_by_share": lo_by_share(low[realistic], thr_c),
+        "default_share": DEFAULT_SHARE[task],
+        "encoder_threshold": round(thr_e, 6),
+        "cheap_threshold": round(thr_c, 6),
+    }
+    band = band_at_share(fitted)
     unseen_low = np.array([cheap["scores"][t] for t in unseen_texts])
     unseen = {
         "linear": unseen_low,
@@ -127,7 +161,12 @@ def evaluate_task(
         for m in scores
     }
     return {
-        "band": band.__dict__,
+        "band": fitted,
+        "default_band": band.__dict__,
+        "sweep": [
+            _sweep_row(fitted, share, low, enc, labels, test, unseen_low, unseen["encoder"])
+            for share in SHARES[1:-1]
+        ],
         "calibration_rows": int(calibration.sum()),
         "test_rows": int(test.sum()),
         "routed_share": {
@@ -149,18 +188,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rows = read(args.rows)
-    stored = np.load(args.run / "kept_scores.npz")
+    stored = np.load(args.run / "int8_kept_scores.npz")
     kept = np.zeros((len(rows), len(TASKS)), dtype=np.float32)
     kept[stored["index"]] = stored["scores"]
     unseen_texts = [r.text for r in read(args.unseen)]
-    unseen_enc = np.load(args.run / "unseen_scores.npz")["scores"]
+    unseen_enc = np.load(args.run / "int8_unseen_scores.npz")["scores"]
     report = {}
     for task in TASKS:
         cheap = json.loads((args.cheap / f"cheap_{task}.json").read_text())
         report[task] = evaluate_task(task, rows, kept, unseen_texts, unseen_enc, cheap)
         print(
             task,
-            json.dumps({k: report[task][k] for k in ("band", "routed_share", "summary")}),
+            json.dumps({k: report[task][k] for k in ("default_band", "routed_share", "summary")}),
             flush=True,
         )
     args.out.write_text(json.dumps(report, indent=1))

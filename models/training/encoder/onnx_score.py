@@ -1,0 +1,42 @@
+"""Score rows with the shipped int8 ONNX model (no torch): thresholds, bands and the card are
+computed on what ships, not on the torch model it was quantised from.
+
+    python -m guardstream.models.training.encoder.onnx_score --rows rows.jsonl --out FILE.npz \
+        [--model-dir models/artefacts/encoder] [--all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from guardstream.models.encoder_model import EncoderModel
+from guardstream.models.trained_model import ARTEFACT_ROOT
+
+from .data import read
+
+PROVISIONAL = {"tasks": ["injection", "harmful", "toxicity"], "max_tokens": 128, "bands": {}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model-dir", type=Path, default=ARTEFACT_ROOT / "encoder")
+    parser.add_argument("--all", action="store_true", help="every row, not only kept-back rows")
+    args = parser.parse_args()
+    rows = read(args.rows)
+    # Before publish writes the manifest there is none to verify: read the files directly.
+    manifest = PROVISIONAL | {"file": "model.onnx", "tokenizer": "tokenizer.json"}
+    model = EncoderModel(args.model_dir, manifest)
+    kept = [i for i, r in enumerate(rows) if args.all or r.split != "train"]
+    scores = model.predict([rows[i].text for i in kept])
+    np.savez(args.out, index=np.array(kept), scores=scores)
+    print(json.dumps({"scored": len(kept), "out": str(args.out)}))
+
+
+if __name__ == "__main__":
+    main()
