@@ -33,19 +33,22 @@ CLIP_HEAD, CLIP_TAIL = 4000, 2000
 class Band:
     """Which of a task's events the encoder re-scores, and how its score is merged.
 
-    Events whose cheap score is at least `lo` take the encoder's probability, mapped
+    Events whose cheap score lies in [lo, hi) take the encoder's probability, mapped
     piecewise linearly so that `encoder_threshold` lands on the cheap model's shipped
     threshold: the detector's configured threshold keeps its meaning, and at the default
     threshold the cascade flags exactly what the encoder flags on routed events. `lo` is the
-    cheap score that a chosen share of realistic benign traffic reaches (the routing budget).
+    cheap score that a chosen share of realistic benign traffic reaches (the routing budget);
+    at or above `hi` the cheap model alone was at least 98% precise on calibration rows, so
+    it keeps its decision (the encoder misjudges some blatant short injections).
     """
 
     lo: float
     encoder_threshold: float
     cheap_threshold: float
+    hi: float = 1.0
 
     def routed(self, cheap: np.ndarray) -> np.ndarray:
-        return cheap >= self.lo
+        return (cheap >= self.lo) & (cheap < self.hi)
 
     def mapped(self, probability: np.ndarray) -> np.ndarray:
         e, c = self.encoder_threshold, self.cheap_threshold
@@ -63,7 +66,12 @@ def band_at_share(fitted: dict[str, Any], share: float | None = None) -> Band:
     if not shares[0] <= share <= shares[-1]:
         raise ValueError(f"encoder_share must be within [{shares[0]}, {shares[-1]}]")
     lo = float(np.interp(share, shares, los))
-    return Band(lo, float(fitted["encoder_threshold"]), float(fitted["cheap_threshold"]))
+    return Band(
+        lo,
+        float(fitted["encoder_threshold"]),
+        float(fitted["cheap_threshold"]),
+        float(fitted.get("hi", 1.0)),
+    )
 
 
 def clip_for_encoder(text: str) -> str:

@@ -26,11 +26,12 @@ PARITY_TEXTS = Path(__file__).parents[1] / "models/training/encoder/parity_texts
 
 
 def test_band_maps_the_encoder_threshold_onto_the_cheap_threshold() -> None:
-    band = Band(lo=0.1, encoder_threshold=0.8, cheap_threshold=0.6)
+    band = Band(lo=0.1, encoder_threshold=0.8, cheap_threshold=0.6, hi=0.95)
     p = np.array([0.0, 0.4, 0.8, 0.9, 1.0])
     assert np.allclose(band.mapped(p), [0.0, 0.3, 0.6, 0.8, 1.0])
     assert np.all(np.diff(band.mapped(np.linspace(0, 1, 101))) >= 0)  # order kept
-    assert band.routed(np.array([0.05, 0.1, 0.5, 1.0])).tolist() == [False, True, True, True]
+    routed = band.routed(np.array([0.05, 0.1, 0.5, 0.95, 1.0])).tolist()
+    assert routed == [False, True, True, False, False]  # confident cheap scores keep theirs
 
 
 def test_band_lower_edge_follows_the_routing_budget() -> None:
@@ -69,14 +70,15 @@ def test_cascade_routes_only_the_band_and_merges_the_mapped_encoder_score() -> N
     encoder = shared_encoder()
     texts = json.loads(PARITY_TEXTS.read_text("utf-8"))
     batch = EventBatch([make_event(t) for t in texts])
-    cascade = Cascade(encoder, "harmful", None, cheap_threshold=0.9)
+    cascade = Cascade(encoder, "injection", None, cheap_threshold=0.7)
     band = cascade.band
     cheap = np.linspace(0.0, 1.0, len(texts)).astype(np.float32)
     out = cascaded(batch, cascade, cheap)
     routed = band.routed(cheap)
     assert routed.any() and (~routed).any()
     assert np.array_equal(out[~routed], cheap[~routed])  # outside the band: untouched
-    column = encoder.tasks.index("harmful")
+    assert band.hi < 1.0 and (cheap >= band.hi).any()  # some above the band stay the cheap's
+    column = encoder.tasks.index("injection")
     expected = band.mapped(
         encoder.predict(
             [name_emoji(batch.normalised_user_texts[i]) for i in np.flatnonzero(routed)]

@@ -34,6 +34,21 @@ SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1
 DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
 
 
+#: Candidate upper edges; the lowest where the cheap model alone is precise enough wins.
+HI_GRID = (0.9, 0.95, 0.97, 0.99)
+HI_PRECISION = 0.98
+
+
+def hi_for(cheap: np.ndarray, labels: np.ndarray, thr_c: float) -> float:
+    """Upper band edge: the lowest grid value (not below the cheap threshold) above which
+    calibration rows are at least HI_PRECISION positive; 1.0 (route all) if none is."""
+    for hi in HI_GRID:
+        above = cheap >= hi
+        if hi >= thr_c and above.any() and labels[above].mean() >= HI_PRECISION:
+            return hi
+    return 1.0
+
+
 def lo_by_share(cheap: np.ndarray, thr_c: float) -> dict[str, float]:
     """Band lower edge per budget: the (1 - share) quantile of realistic benign cheap scores,
     never above the cheap threshold (what the cheap model flags always reaches the encoder)."""
@@ -123,6 +138,7 @@ def evaluate_task(
         "default_share": DEFAULT_SHARE[task],
         "encoder_threshold": round(thr_e, 6),
         "cheap_threshold": round(thr_c, 6),
+        "hi": hi_for(low[calibration], labels[calibration], thr_c),
     }
     band = band_at_share(fitted)
     unseen_low = np.array([cheap["scores"][t] for t in unseen_texts])
