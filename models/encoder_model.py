@@ -19,7 +19,7 @@ import numpy as np
 
 from .artefact_errors import ArtefactError
 from .encoder_tokens import load_tokenizer, pad, token_ids
-from .trained_model import ARTEFACT_ROOT, MANIFEST_FILE, sha256_of
+from .trained_model import ARTEFACT_ROOT, MANIFEST_FILE, verify_file
 
 ENCODER = "encoder"
 #: Texts whose probabilities are kept (LRU); 0 turns the cache off.
@@ -164,15 +164,7 @@ def _verified(directory: Path) -> dict[str, Any]:
     except (ValueError, KeyError) as exc:
         raise ArtefactError(f"model '{ENCODER}': manifest {path} is unreadable: {exc}") from exc
     for name, expected in files.items():
-        file = directory / name
-        if not file.is_file():
-            raise ArtefactError(f"model '{ENCODER}': {file} is missing")
-        actual = sha256_of(file)
-        if actual != expected:
-            raise ArtefactError(
-                f"model '{ENCODER}': {file} sha256 {actual[:12]}… does not match the manifest "
-                f"({expected[:12]}…); refusing to load a modified model"
-            )
+        verify_file(ENCODER, directory / name, expected, "; run `make train-encoder`")
     return manifest
 
 

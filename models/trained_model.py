@@ -48,6 +48,18 @@ class TrainedModel:
         return {k: float(v) for k, v in self.manifest.get("thresholds", {}).items()}
 
 
+def verify_file(name: str, path: Path, expected: str, missing_hint: str = "") -> None:
+    """Refuse a missing file or one whose sha256 is not the manifest's, before parsing it."""
+    if not path.is_file():
+        raise ArtefactError(f"model '{name}': {path} is missing{missing_hint}")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ArtefactError(
+            f"model '{name}': {path} sha256 {actual[:12]}… does not match the manifest "
+            f"({expected[:12]}…); refusing to load a modified model"
+        )
+
+
 def save_model(
     name: str, estimator: Any, manifest: dict[str, Any], root: Path = ARTEFACT_ROOT
 ) -> dict[str, Any]:
@@ -84,14 +96,7 @@ def load_model(name: str, root: Path = ARTEFACT_ROOT) -> TrainedModel:
             f"model '{name}': manifest {manifest_path} is unreadable: {exc}"
         ) from exc
     model_path = directory / manifest.get("file", MODEL_FILE)
-    if not model_path.is_file():
-        raise ArtefactError(f"model '{name}': {model_path} is missing; run `guardstream train`")
-    actual = sha256_of(model_path)
-    if actual != expected:
-        raise ArtefactError(
-            f"model '{name}': {model_path} sha256 {actual[:12]}… does not match the manifest "
-            f"({expected[:12]}…); refusing to load a modified model"
-        )
+    verify_file(name, model_path, expected, "; run `guardstream train`")
     if manifest.get("sklearn_version") != sklearn.__version__:
         raise ArtefactError(
             f"model '{name}' was trained with scikit-learn {manifest.get('sklearn_version')}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from guardstream.contracts import LLMEvent
@@ -21,3 +22,10 @@ def make_event(
             **extra,
         }
     )
+
+
+def flip_a_byte(path: Path) -> None:
+    """Tamper with a model file the way a corrupted copy would: one byte in the middle."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))

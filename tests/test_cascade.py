@@ -20,7 +20,7 @@ from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.encoder_model import Band, band_at_share, load_encoder, shared_encoder
 from guardstream.models.trained_model import ARTEFACT_ROOT
 from guardstream.text.emoji_names import name_emoji
-from tests.helpers import make_event
+from tests.helpers import flip_a_byte, make_event
 
 PARITY_TEXTS = Path(__file__).parents[1] / "models/training/encoder/parity_texts.json"
 
@@ -120,8 +120,6 @@ def test_a_pickled_pipeline_reloads_the_encoder_in_the_receiving_process() -> No
 def test_tampered_encoder_is_refused(tmp_path: Path) -> None:
     shutil.copytree(ARTEFACT_ROOT / "encoder", tmp_path / "encoder")
     model = tmp_path / "encoder" / "model.onnx"
-    data = bytearray(model.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    model.write_bytes(bytes(data))
+    flip_a_byte(model)
     with pytest.raises(ArtefactError, match="does not match the manifest"):
         load_encoder(tmp_path)

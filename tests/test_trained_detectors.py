@@ -12,7 +12,7 @@ import pytest
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.trained_model import ARTEFACT_ROOT, load_model, sha256_of
-from tests.helpers import make_event
+from tests.helpers import flip_a_byte, make_event
 
 MODELS = ["injection", "harmful", "harmful_category", "toxicity", "refusal", "adversarial_suffix"]
 
@@ -150,9 +150,7 @@ def test_manifest_sha256_matches_file_and_has_provenance(name: str) -> None:
 def test_tampered_model_is_refused(tmp_path: Path) -> None:
     shutil.copytree(ARTEFACT_ROOT / "refusal", tmp_path / "refusal")
     model = tmp_path / "refusal" / "model.joblib"
-    data = bytearray(model.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    model.write_bytes(bytes(data))
+    flip_a_byte(model)
     with pytest.raises(ArtefactError, match="does not match the manifest"):
         load_model("refusal", tmp_path)
 
