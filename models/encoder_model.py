@@ -11,7 +11,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,19 +81,11 @@ def clip_for_encoder(text: str) -> str:
 
 
 class EncoderModel:
-    """Token ids -> P(task) for each task in the manifest, batched by length."""
+    """Text -> P(task) for each task in the manifest. The onnxruntime session opens on first
+    use: a worker's parent process builds the pipeline but never scores, and the session
+    is ~70 MB of its memory."""
 
     def __init__(self, directory: Path, manifest: dict[str, Any]) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_cpu_mem_arena = False  # one text per run: the arena only holds memory
-        self.session = ort.InferenceSession(
-            str(directory / manifest["file"]), options, providers=["CPUExecutionProvider"]
-        )
         self.directory = directory
         self.tokenizer = load_tokenizer(directory / manifest["tokenizer"])
         self.manifest = manifest
@@ -113,6 +105,19 @@ class EncoderModel:
         """Pickled (a pipeline sent to a scoring process) as its directory: the receiving
         process loads, verifies and shares its own session, which cannot be pickled."""
         return (_shared_at, (str(self.directory),))
+
+    @cached_property
+    def session(self) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_cpu_mem_arena = False  # one text per run: the arena only holds memory
+        return ort.InferenceSession(
+            str(self.directory / self.manifest["file"]), options, providers=["CPUExecutionProvider"]
+        )
 
     def clear_cache(self) -> None:
         self._cache.clear()
