@@ -11,7 +11,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
+from guardstream.detectors.cascade import CascadeOptions, cascaded
 from guardstream.detectors.trained import TrainedDetector, check_features, positive_proba
 from guardstream.models.fast_linear import fast_proba
 from guardstream.models.trained_model import load_model
@@ -28,11 +28,6 @@ class HarmfulDetector(TrainedDetector):
         super().__init__(options)
         self.categories = load_model("harmful_category")
         check_features(self.categories)
-        self.cascade = cascade_for(
-            self.options,  # type: ignore[arg-type]
-            self.name,
-            self.default_thresholds()[self.name],
-        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
         cheap = positive_proba(self.model.estimator, batch.user_features)

@@ -14,7 +14,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
+from guardstream.detectors.cascade import CascadeOptions, cascaded
 from guardstream.detectors.trained import TrainedDetector, positive_proba
 
 
@@ -24,14 +24,6 @@ class InjectionDetector(TrainedDetector):
     severity = "high"
     default_threshold = 0.5
     Options = CascadeOptions
-
-    def __init__(self, options: CascadeOptions | None = None) -> None:
-        super().__init__(options)
-        self.cascade = cascade_for(
-            self.options,  # type: ignore[arg-type]
-            self.name,
-            self.default_thresholds()[self.name],
-        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
         cheap = positive_proba(self.model.estimator, batch.user_features)

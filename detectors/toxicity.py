@@ -10,7 +10,7 @@ import numpy as np
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.cascade import CascadeOptions, cascade_for, cascaded
+from guardstream.detectors.cascade import CascadeOptions, cascaded
 from guardstream.detectors.trained import TrainedDetector, positive_proba
 
 
@@ -29,14 +29,6 @@ class ToxicityDetector(TrainedDetector):
     default_threshold = 0.5
     supports_emoji_names = True  # HatemojiBuild: the emoji carries the hate
     Options = ToxicityOptions
-
-    def __init__(self, options: ToxicityOptions | None = None) -> None:
-        super().__init__(options)
-        self.cascade = cascade_for(
-            self.options,  # type: ignore[arg-type]
-            self.name,
-            self.default_thresholds()[self.name],
-        )
 
     def score(self, batch: EventBatch) -> DetectorResult:
         features = batch.user_features_for(self.emoji_names)

@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from guardstream.detectors.base import Detector
+from guardstream.detectors.cascade import Cascade, CascadeOptions, cascade_for
 from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.fast_linear import fast_proba
 from guardstream.models.featuriser import default_featuriser
@@ -47,7 +48,10 @@ def check_features(model: TrainedModel, supports_emoji_names: bool = False) -> N
 
 
 class TrainedDetector(Detector):
-    """Loads `artefact` once at construction; thresholds default to those fitted in training."""
+    """Loads `artefact` once at construction; thresholds default to those fitted in training.
+
+    A detector whose `Options` is a `CascadeOptions` gets `self.cascade` (the encoder and
+    its band, or None when turned off), mapped onto its main key's shipped threshold."""
 
     artefact: ClassVar[str]
     #: Whether `score` feeds `batch.*_features_for(self.emoji_names)`, so a model trained on
@@ -60,6 +64,10 @@ class TrainedDetector(Detector):
         check_features(self.model, self.supports_emoji_names)
         self.emoji_names = wants_emoji_names(self.model)
         self.version = self.model.version  # type: ignore[misc]  # instance narrows ClassVar
+        self.cascade: Cascade | None = None
+        if isinstance(self.options, CascadeOptions):
+            threshold = self.default_thresholds()[self.name]
+            self.cascade = cascade_for(self.options, self.name, threshold)
 
     def default_thresholds(self) -> dict[str, float]:
         return {self.name: self.default_threshold} | self.model.thresholds
