@@ -56,6 +56,11 @@ class Band:
         above = c + (probability - e) * ((1.0 - c) / (1.0 - e))
         return np.where(probability < e, below, above).astype(np.float32)
 
+    def merged(self, cheap: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """The cascade's score for every row: mapped encoder probability where routed, the
+        cheap score elsewhere (run time computes the encoder on routed rows only)."""
+        return np.where(self.routed(cheap), self.mapped(probability), cheap)
+
 
 def band_at_share(fitted: dict[str, Any], share: float | None = None) -> Band:
     """The band whose `lo` routes `share` of realistic benign traffic (the manifest's

@@ -85,6 +85,8 @@ def test_cascade_routes_only_the_band_and_merges_the_mapped_encoder_score() -> N
         )[:, column]
     )
     assert np.allclose(out[routed], expected, atol=1e-6)
+    every = encoder.predict([name_emoji(t) for t in batch.normalised_user_texts])[:, column]
+    assert np.allclose(out, band.merged(cheap, every), atol=1e-6)  # what evaluation computes
 
 
 def test_cascade_off_by_option_keeps_the_cheap_scores() -> None:

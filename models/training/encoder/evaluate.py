@@ -100,8 +100,8 @@ def _sweep_row(
     unseen_enc: np.ndarray,
 ) -> dict[str, float]:
     band = band_at_share(fitted, share)
-    merged = np.where(band.routed(low), band.mapped(enc), low)
-    merged_unseen = np.where(band.routed(unseen_low), band.mapped(unseen_enc), unseen_low)
+    merged = band.merged(low, enc)
+    merged_unseen = band.merged(unseen_low, unseen_enc)
     thr = band.cheap_threshold
     return {
         "share": share,
@@ -145,15 +145,13 @@ def evaluate_task(
     unseen = {
         "linear": unseen_low,
         "encoder": unseen_enc[:, column].astype(np.float64),
-        "cascade": np.where(
-            band.routed(unseen_low), band.mapped(unseen_enc[:, column]), unseen_low
-        ),
+        "cascade": band.merged(unseen_low, unseen_enc[:, column]),
     }
     test = ~calibration
     scores = {
         "linear": low[test],
         "encoder": enc[test],
-        "cascade": np.where(band.routed(low[test]), band.mapped(enc[test]), low[test]),
+        "cascade": band.merged(low[test], enc[test]),
     }
     thresholds = {"linear": thr_c, "encoder": thr_e, "cascade": thr_c}
     t_labels, t_sources = labels[test], sources[test]
