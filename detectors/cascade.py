@@ -46,7 +46,7 @@ class Cascade:
     def __init__(
         self, encoder: EncoderModel, task: str, share: float | None, cheap_threshold: float
     ) -> None:
-        self.encoder, self.task = encoder, task
+        self.encoder = encoder
         fitted = encoder.band(task, share)
         # Map onto the shipped linear model's threshold (the band was fitted with the same
         # recipe trained on the encoder's split): a configured threshold keeps its meaning.

@@ -97,8 +97,6 @@ class EncoderModel:
         self.tasks: tuple[str, ...] = tuple(manifest["tasks"])
         self.max_tokens = int(manifest["max_tokens"])
         self.fitted_bands: dict[str, dict[str, Any]] = manifest["bands"]
-        # One text per run: dynamic int8 quantisation scales each activation tensor by its own
-        # range, so rows run together (and their padding) would change each other's scores.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_size = CACHE_TEXTS
         self.runs = 0
@@ -149,6 +147,8 @@ class EncoderModel:
             return out
         unique = list(todo)
         ids = token_ids(self.tokenizer, [clip_for_encoder(t) for t in unique], self.max_tokens)
+        # One text per run: dynamic int8 quantisation scales each activation tensor by its own
+        # range, so rows run together (and their padding) would change each other's scores.
         for text, row in zip(unique, ids, strict=True):
             x, m = pad([row])
             logits = self.session.run(["logits"], {"ids": x, "mask": m})[0][0]
@@ -185,8 +185,7 @@ def load_encoder(root: Path = ARTEFACT_ROOT) -> EncoderModel:
 
 @cache
 def _shared_at(directory: str) -> EncoderModel:
-    path = Path(directory)
-    return EncoderModel(path, _verified(path))
+    return load_encoder(Path(directory).parent)
 
 
 def shared_encoder() -> EncoderModel:

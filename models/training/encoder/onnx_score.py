@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from guardstream.models.encoder_model import EncoderModel
+from guardstream.models.encoder_tokens import MAX_TOKENS
 from guardstream.models.trained_model import ARTEFACT_ROOT
 
-from .data import read
+from .data import TASKS, read
 
-PROVISIONAL = {"tasks": ["injection", "harmful", "toxicity"], "max_tokens": 128, "bands": {}}
+PROVISIONAL = {"tasks": list(TASKS), "max_tokens": MAX_TOKENS, "bands": {}}
 
 
 def main() -> None:
