@@ -17,20 +17,18 @@ import numpy as np
 from guardstream.models.feature_weighting import EmbeddingWeight
 from guardstream.models.featuriser import default_featuriser
 from guardstream.models.training.corpus import load_corpus
-from guardstream.models.training.corpus.splits import DEFAULT_HELD_OUT, split_indices
 from guardstream.models.training.fitting import fit_shippable
 from guardstream.models.training.specs import SPECS
 from guardstream.models.training.train import featurise
 
-from .data import EXTRA_HELD_OUT, TASKS, model_text, read
+from .data import TASKS, encoder_split, model_text, read
 
 
 def cheap_scores(task: str, wanted: set[str], unseen: list[str]) -> dict[str, object]:
     """text -> cheap score for every wanted text (out of fold where it was trained on)."""
     spec = SPECS[task]
     samples = load_corpus(task)
-    held = DEFAULT_HELD_OUT[task] | EXTRA_HELD_OUT.get(task, frozenset())
-    train, _ = split_indices(samples, held)
+    train, _ = encoder_split(task, samples)
     featuriser = default_featuriser()
     texts = [model_text(s.text, task) for s in samples]
     features = featurise(featuriser, [s.text for s in samples], task, spec.emoji_names)

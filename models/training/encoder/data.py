@@ -1,9 +1,11 @@
 """Rows for the multi-task encoder: injection, harmful and toxicity, each split three ways.
 
 Why this shape: a CPU fine-tune cannot read 150k rows, so each (source, label) is capped and
-small sources keep every row; whole sources (the cards' held-out sources plus
-HatemojiBuild) and the held-out template families stay out for evaluation; a seeded share
-of the remaining groups is kept back to set thresholds and the cascade band.
+small sources keep every row; whole sources (the cards' held-out sources) and the held-out
+template families stay out for evaluation; a seeded share of the remaining groups is kept
+back to set thresholds and the cascade band. HatemojiBuild is the only data whose label
+turns on stance (label-flipping twins), so it is split by pair instead of held out whole:
+one pair in five is test, and its other pairs are trained on without a cap.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from guardstream.models.training.corpus import load_corpus, miss_class_eval, synthetic_eval
-from guardstream.models.training.corpus.records import resolve_data_root
+from guardstream.models.training.corpus.records import Sample, resolve_data_root
 from guardstream.models.training.corpus.splits import DEFAULT_HELD_OUT, split_indices
 from guardstream.text.emoji_names import name_emoji
 from guardstream.text.normalise import normalise
 
 TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity")
-#: Held out for evaluation on top of the cards' default split: emoji stance twins.
-EXTRA_HELD_OUT: dict[str, frozenset[str]] = {"toxicity": frozenset({"hatemoji_build"})}
+#: Held out for evaluation on top of the cards' default split (none since encoder v2).
+EXTRA_HELD_OUT: dict[str, frozenset[str]] = {}
+#: Sources split by pair group (one in PAIR_TEST_MODULUS is test) and never capped.
+PAIR_SPLIT: dict[str, frozenset[str]] = {"toxicity": frozenset({"hatemoji_build"})}
+PAIR_TEST_MODULUS = 5
 PER_SOURCE_LABEL_CAP = 700
+#: Positives are scarcer and more varied than benign rows: a higher cap.
+POSITIVE_CAP = 1000
 CALIBRATION_SHARE = 0.15
 
 
@@ -47,10 +54,32 @@ def _is_calibration(group: str, seed: int) -> bool:
     return zlib.crc32(f"{seed}/{group}".encode()) % 1000 < CALIBRATION_SHARE * 1000
 
 
-def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
-    samples = load_corpus(task)
+def _pair_is_test(group: str) -> bool:
+    """HatemojiBuild groups are `hatemoji#<lowest entry id of the pair>`."""
+    _, _, number = group.partition("#")
+    return int(number.split(".")[0] or 0) % PAIR_TEST_MODULUS == 0
+
+
+def encoder_split(task: str, samples: list[Sample]) -> tuple[list[int], list[int]]:
+    """Train and test indices: held-out sources whole, pair-split sources one pair in five."""
     held = DEFAULT_HELD_OUT[task] | EXTRA_HELD_OUT.get(task, frozenset())
     train, test = split_indices(samples, held)
+    paired = PAIR_SPLIT.get(task, frozenset())
+    moved = {
+        i for i in train if samples[i].source in paired and _pair_is_test(samples[i].group or "")
+    }
+    return [i for i in train if i not in moved], sorted([*test, *moved])
+
+
+def _cap(source: str, label: int, task: str) -> float:
+    if source in PAIR_SPLIT.get(task, frozenset()):
+        return float("inf")
+    return POSITIVE_CAP if label else PER_SOURCE_LABEL_CAP
+
+
+def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
+    samples = load_corpus(task)
+    train, test = encoder_split(task, samples)
     rng = random.Random(f"encoder/{task}/{seed}")
     rng.shuffle(train)
     taken: Counter[tuple[str, int]] = Counter()
@@ -59,7 +88,7 @@ def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
         s = samples[i]
         split = "calibration" if _is_calibration(s.group or s.text, seed) else "train"
         if split == "train":
-            if taken[(s.source, s.label)] >= PER_SOURCE_LABEL_CAP:
+            if taken[(s.source, s.label)] >= _cap(s.source, s.label, task):
                 continue
             taken[(s.source, s.label)] += 1
         rows.append(EncoderRow(model_text(s.text, task), task, s.label, s.source, split))

