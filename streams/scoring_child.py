@@ -16,6 +16,7 @@ from typing import Any
 from guardstream.detectors.pipeline import failure_summary
 from guardstream.keyed_hash import set_key
 from guardstream.streams.delivery import records_of
+from guardstream.streams.heap import freeze_startup_heap
 from guardstream.streams.processing import process_batch
 
 READY = "ready"
@@ -41,6 +42,8 @@ def child_main(
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
     pipeline = pickle.loads(pipeline_bytes)
+    del pipeline_bytes
+    freeze_startup_heap()
     set_key(key)
     conn.send(READY)
     while True:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, index: int = 0) -> None:
     """Run one worker process until it is stopped (SIGINT/SIGTERM)."""
     from guardstream.streams.app import create_app  # the pool's parent never loads models
+    from guardstream.streams.heap import freeze_startup_heap
     from guardstream.streams.metrics import WorkerMetrics, serve_metrics
     from guardstream.streams.service import ServiceWorker, limit_native_threads
 
@@ -39,6 +40,7 @@ def run_worker(settings: Settings, index: int = 0) -> None:
             log.error("metrics server not started on %s: %s", settings.metrics.port, exc)
     asyncio.set_event_loop(asyncio.new_event_loop())
     app = create_app(settings, metrics=metrics)
+    freeze_startup_heap()
     ServiceWorker(app, settings).execute_from_commandline()
 
 
