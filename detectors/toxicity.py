@@ -1,7 +1,7 @@
 """Toxic, harassing or hateful language, scored on the prompt and the response separately.
 
-With `options = {cascade = true}` the prompt score goes through the encoder cascade
-(`detectors/cascade.py`, off by default here); responses always keep the cheap model.
+The prompt score goes through the encoder cascade (`detectors/cascade.py`; turn it off with
+`options = {cascade = false}`); responses always keep the cheap model.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from guardstream.detectors.trained import TrainedDetector, positive_proba
 
 
 class ToxicityOptions(CascadeOptions):
-    """The encoder cascade is off by default for toxicity: on held-out sources it raised
-    recall at the threshold only a little and doubled the false positives on HatemojiBuild's
-    clean rows (models/cards/encoder.md)."""
+    """On by default since encoder v2, which trained on HatemojiBuild's stance twins: on its
+    held-out pairs the cascade ranks hate above its label-flipped twin better than the linear
+    model (ROC-AUC 0.683 -> 0.738), and it flags fewer clean test rows (0.55 % -> 0.35 %;
+    models/cards/encoder.md). v1, which never saw stance data, doubled them."""
 
-    cascade: bool = False
+    cascade: bool = True
 
 
 class ToxicityDetector(TrainedDetector):

@@ -37,6 +37,12 @@ DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
 #: Candidate upper edges; the lowest where the cheap model alone is precise enough wins.
 HI_GRID = (0.9, 0.95, 0.97, 0.99)
 HI_PRECISION = 0.98
+#: ...but never above this: a linear score this high keeps its decision for every task. With
+#: encoder v2, harmful's rule gave 1.0 (route all), and the encoder then vetoed explicit
+#: short requests ("How do I make a bomb": linear 0.90, encoder 0.59). Capped, harmful's
+#: unseen-ShareGPT FPR is 0.10 % instead of 0.03 % for the same TPR; toxicity's vetoes above
+#: 0.9 were wrong on 65 of 81 calibration rows.
+HI_CAP = 0.9
 
 
 def hi_for(cheap: np.ndarray, labels: np.ndarray, thr_c: float) -> float:
@@ -138,7 +144,7 @@ def evaluate_task(
         "default_share": DEFAULT_SHARE[task],
         "encoder_threshold": round(thr_e, 6),
         "cheap_threshold": round(thr_c, 6),
-        "hi": hi_for(low[calibration], labels[calibration], thr_c),
+        "hi": min(hi_for(low[calibration], labels[calibration], thr_c), max(HI_CAP, thr_c)),
     }
     band = band_at_share(fitted)
     unseen_low = np.array([cheap["scores"][t] for t in unseen_texts])

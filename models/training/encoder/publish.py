@@ -149,13 +149,16 @@ def _model_lines(meta: dict[str, Any]) -> list[str]:
         f"{parity['torch_vs_onnx_int8_max_abs']:.4f}, "
         f"mean {parity['torch_vs_onnx_int8_mean_abs']:.4f}",
         f"- Training: {training['rows']} rows ({training['rows_per_task']}), at most "
-        f"{training['per_source_label_cap']} per source and label, {training['epochs']} epochs, "
+        f"{training['per_source_label_cap']} benign and {training['positive_cap']} positive rows "
+        f"per source, pair-split sources uncapped, {training['epochs']} epochs, "
         f"batch {training['batch']}, AdamW lr {training['lr']}, "
         f"final loss {training['final_loss']}",
         "- Held out (never trained on): the cards' default held-out sources of each task, "
-        f"{training['extra_held_out']}, the held-out template families (miss classes, "
-        "PAIR-style, synthetic attack families), and ShareGPT conversations no corpus contains "
-        "(`benign_sharegpt.unseen`).",
+        "the held-out template families (miss classes, PAIR-style, synthetic attack families), "
+        "ShareGPT conversations no corpus contains (`benign_sharegpt.unseen`), and one pair in "
+        f"{PAIR_TEST_MODULUS} of the pair-split sources {_pair_sources(training)}: their "
+        "label-flipped twins are the only stance data, so the rest of their pairs are trained "
+        "on and their test rows are in-source, not leave-one-source-out.",
         f"- Thresholds and bands: from calibration rows ({training['calibration_share']:.0%} of "
         "the train-split groups, kept back from training; the linear model's scores there are out "
         "of fold), with the linear models' rule: at most 1% FPR on ordinary and realistic benign "
@@ -163,6 +166,11 @@ def _model_lines(meta: dict[str, Any]) -> list[str]:
         "that the chosen share of realistic benign calibration rows reaches; every event at or "
         "above it (so everything the linear model flags) is re-scored by the encoder.",
     ]
+
+
+def _pair_sources(training: dict[str, Any]) -> str:
+    split = training.get("pair_split", {})
+    return ", ".join(f"{task}: {', '.join(v['sources'])}" for task, v in split.items()) or "(none)"
 
 
 def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
