@@ -34,4 +34,3 @@ def limit_native_threads() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-
