@@ -19,6 +19,7 @@ from guardstream.errors import ConfigError
 from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.encoder_model import Band, band_at_share, load_encoder, shared_encoder
 from guardstream.models.trained_model import ARTEFACT_ROOT
+from guardstream.models.training.encoder.evaluate import HI_CAP
 from guardstream.text.emoji_names import name_emoji
 from tests.helpers import flip_a_byte, make_event
 
@@ -105,6 +106,20 @@ def test_cascade_off_by_option_keeps_the_cheap_scores() -> None:
         build_pipeline({"harmful": DetectorConfig(options={"cascades": False})})
     with pytest.raises(ConfigError, match=r"detectors\.injection\.options\.encoder_share"):
         build_pipeline({"injection": DetectorConfig(options={"encoder_share": 1.5})})
+
+
+def test_every_abuse_detector_routes_by_default_and_confident_linear_scores_stand() -> None:
+    """Encoder v2 turned toxicity's routing on; every band's upper edge is at most the
+    evaluation's cap, so a linear score of 0.9 or more is never vetoed."""
+    pipeline = build_pipeline({})
+    for name in ("injection", "harmful", "toxicity"):
+        detector = next(d for d in pipeline.detectors if d.name == name)
+        assert detector.cascade is not None, name
+        assert detector.cascade.band.lo < detector.cascade.band.hi <= HI_CAP, name
+    toxicity = next(d for d in pipeline.detectors if d.name == "toxicity")
+    hateful = EventBatch([make_event("I hate Muslims, they are vermin and should all go.")])
+    cheap = positive_proba(toxicity.model.estimator, hateful.user_features_for(True))
+    assert toxicity.cascade.band.routed(cheap).all()  # the encoder reads this one
 
 
 def test_a_pickled_pipeline_reloads_the_encoder_in_the_receiving_process() -> None:
