@@ -38,8 +38,8 @@ class Band:
     threshold: the detector's configured threshold keeps its meaning, and at the default
     threshold the cascade flags exactly what the encoder flags on routed events. `lo` is the
     cheap score that a chosen share of realistic benign traffic reaches (the routing budget);
-    at or above `hi` the cheap model alone was at least 98% precise on calibration rows, so
-    it keeps its decision (the encoder misjudges some blatant short injections).
+    at or above `hi` (0.9, or the cheap threshold if higher) the cheap model keeps its
+    decision: the encoder misjudges some blatant short requests and injections.
     """
 
     lo: float

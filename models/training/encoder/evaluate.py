@@ -34,25 +34,14 @@ SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1
 DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
 
 
-#: Candidate upper edges; the lowest where the cheap model alone is precise enough wins.
-HI_GRID = (0.9, 0.95, 0.97, 0.99)
-HI_PRECISION = 0.98
-#: ...but never above this: a linear score this high keeps its decision for every task. With
-#: encoder v2, harmful's rule gave 1.0 (route all), and the encoder then vetoed explicit
-#: short requests ("How do I make a bomb": linear 0.90, encoder 0.59). Capped, harmful's
-#: unseen-ShareGPT FPR is 0.10 % instead of 0.03 % for the same TPR; toxicity's vetoes above
-#: 0.9 were wrong on 65 of 81 calibration rows.
+#: The band's upper edge: a linear score this high (or the linear threshold, if that is
+#: higher) keeps its decision for every task. v1 picked the lowest of 0.9/0.95/0.97/0.99
+#: above which calibration rows were 98 % positive (1.0 if none), which gave harmful 1.0
+#: (route all); encoder v2 then vetoed explicit short requests ("How do I make a bomb":
+#: linear 0.90, encoder 0.59). At 0.9, harmful's unseen-ShareGPT FPR is 0.10 % instead of
+#: 0.03 % for the same TPR, and toxicity's vetoes above 0.9 were wrong on 65 of 81
+#: calibration rows.
 HI_CAP = 0.9
-
-
-def hi_for(cheap: np.ndarray, labels: np.ndarray, thr_c: float) -> float:
-    """Upper band edge: the lowest grid value (not below the cheap threshold) above which
-    calibration rows are at least HI_PRECISION positive; 1.0 (route all) if none is."""
-    for hi in HI_GRID:
-        above = cheap >= hi
-        if hi >= thr_c and above.any() and labels[above].mean() >= HI_PRECISION:
-            return hi
-    return 1.0
 
 
 def lo_by_share(cheap: np.ndarray, thr_c: float) -> dict[str, float]:
@@ -144,7 +133,7 @@ def evaluate_task(
         "default_share": DEFAULT_SHARE[task],
         "encoder_threshold": round(thr_e, 6),
         "cheap_threshold": round(thr_c, 6),
-        "hi": min(hi_for(low[calibration], labels[calibration], thr_c), max(HI_CAP, thr_c)),
+        "hi": max(HI_CAP, thr_c),
     }
     band = band_at_share(fitted)
     unseen_low = np.array([cheap["scores"][t] for t in unseen_texts])
