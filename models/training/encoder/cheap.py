@@ -8,9 +8,7 @@ scored out of fold on the calibration rows and directly on the test and unseen r
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +19,7 @@ from guardstream.models.training.fitting import fit_shippable
 from guardstream.models.training.specs import SPECS
 from guardstream.models.training.train import featurise
 
+from .args import step_parser
 from .data import TASKS, encoder_split, model_text, read
 
 
@@ -49,10 +48,7 @@ def cheap_scores(task: str, wanted: set[str], unseen: list[str]) -> dict[str, ob
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=Path, required=True)
-    parser.add_argument("--unseen", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = step_parser(__doc__, "rows", "unseen", "out")
     args = parser.parse_args()
     rows = read(args.rows)
     unseen = [r.text for r in read(args.unseen)]

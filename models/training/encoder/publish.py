@@ -7,7 +7,6 @@ training provenance, held-out metrics) and its model card from the evaluation re
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from guardstream.models.encoder_tokens import HEAD, MAX_TOKENS
 from guardstream.models.trained_model import ARTEFACT_ROOT, sha256_of
 
+from .args import step_parser
 from .data import (
     CALIBRATION_SHARE,
     EXTRA_HELD_OUT,
@@ -207,12 +207,7 @@ def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=Path, required=True)
-    parser.add_argument("--run", type=Path, required=True)
-    parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--dest", type=Path, required=True)
-    parser.add_argument("--card", type=Path, required=True)
+    parser = step_parser(__doc__, "rows", "run", "report", "dest", "card")
     args = parser.parse_args()
     report = json.loads(args.report.read_text())
     meta = manifest(args.rows, args.run, report, args.dest)
