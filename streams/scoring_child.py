@@ -42,7 +42,6 @@ def child_main(
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
     pipeline = pickle.loads(pipeline_bytes)
-    del pipeline_bytes
     freeze_startup_heap()
     set_key(key)
     conn.send(READY)

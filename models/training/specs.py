@@ -63,7 +63,7 @@ SPECS: dict[str, TaskSpec] = {
             "on the held-out sources; a fine-tuned MiniLM now re-scores the uncertain band "
             "(encoder cascade, models/cards/encoder.md): PAIR-style held-out templates 0.33 -> "
             "0.59 TPR at the threshold at the default routing budget, deepset-style hijacks "
-            "slightly worse (0.34 -> 0.24).",
+            "slightly worse (0.34 -> 0.27).",
             "Security-themed benign prompts (pentest questions) remain the hardest negatives.",
         ],
         segment_max=True,

@@ -122,7 +122,8 @@ def bench_detectors(
         per_run = 1000 * cpu_s / runs if runs else 0.0
         out.print(
             f"{name}: {routed / passes:.1%} of events routed to the encoder, "
-            f"{runs / passes:.1%} encoded (the rest from its cache), {per_run:.2f} ms CPU per "
+            f"{runs / passes:.1%} encoded (the rest were repeats, from the cache or the "
+            f"same batch), {per_run:.2f} ms CPU per "
             f"encoded text, {1000 * cpu_s / passes:.3f} ms per event overall"
         )
     distinct = len({decode_event(m, max_bytes).user_text() for m in messages})

@@ -24,8 +24,6 @@ from guardstream.text.emoji_names import name_emoji
 from guardstream.text.normalise import normalise
 
 TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity")
-#: Held out for evaluation on top of the cards' default split (none since encoder v2).
-EXTRA_HELD_OUT: dict[str, frozenset[str]] = {}
 #: Sources split by pair group (one in PAIR_TEST_MODULUS is test) and never capped.
 PAIR_SPLIT: dict[str, frozenset[str]] = {"toxicity": frozenset({"hatemoji_build"})}
 PAIR_TEST_MODULUS = 5
@@ -62,8 +60,7 @@ def _pair_is_test(group: str) -> bool:
 
 def encoder_split(task: str, samples: list[Sample]) -> tuple[list[int], list[int]]:
     """Train and test indices: held-out sources whole, pair-split sources one pair in five."""
-    held = DEFAULT_HELD_OUT[task] | EXTRA_HELD_OUT.get(task, frozenset())
-    train, test = split_indices(samples, held)
+    train, test = split_indices(samples, DEFAULT_HELD_OUT[task])
     paired = PAIR_SPLIT.get(task, frozenset())
     moved = {
         i for i in train if samples[i].source in paired and _pair_is_test(samples[i].group or "")

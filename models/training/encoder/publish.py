@@ -19,7 +19,6 @@ from guardstream.models.trained_model import ARTEFACT_ROOT, sha256_of
 from .args import step_parser
 from .data import (
     CALIBRATION_SHARE,
-    EXTRA_HELD_OUT,
     PAIR_SPLIT,
     PAIR_TEST_MODULUS,
     PER_SOURCE_LABEL_CAP,
@@ -61,7 +60,6 @@ def manifest(rows_path: Path, run: Path, report: dict[str, Any], dest: Path) -> 
             "per_source_label_cap": PER_SOURCE_LABEL_CAP,
             "calibration_share": CALIBRATION_SHARE,
             "positive_cap": POSITIVE_CAP,
-            "extra_held_out": {k: sorted(v) for k, v in EXTRA_HELD_OUT.items()},
             "pair_split": {
                 k: {"sources": sorted(v), "test_one_pair_in": PAIR_TEST_MODULUS}
                 for k, v in PAIR_SPLIT.items()
