@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from tokenizers import Tokenizer
 
 from .artefact_errors import ArtefactError
@@ -299,30 +300,23 @@ class StaticEmbedding:
         return result
 
     def _mean_pool(self, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Mean of each text's token rows, accumulated one token position at a time.
+        """Mean of each text's token rows: a sparse [texts, vocab] matrix of ones times the
+        vectors, then a division by the length.
 
-        Texts are ordered longest first, so at position p the texts still having a p-th token
-        are a prefix: one gather-and-add per position (a few dozen numpy calls for short
-        texts). ``np.add.reduceat`` over a gathered [tokens, dim] matrix was ~10x slower here
-        and materialised every row at once.
+        One C loop over the tokens, in token order and in float32, so the sums are bitwise
+        those of adding the rows one position at a time (the previous form). That form cost a
+        numpy call per token position of the longest text, ~0.5 ms per batch whatever its size:
+        a fixed cost that small streaming batches felt. ``np.add.reduceat`` over the gathered
+        rows was slower still and materialised every row at once.
         """
         count = lengths.size
-        sums = np.zeros((count, self.dim), dtype=np.float32)
-        longest = int(lengths.max()) if count else 0
-        if longest == 0:
-            return sums
-        if count == 1:  # the per-message streaming case: one gather, one reduction
-            sums[0] = self._vectors[flat].sum(axis=0) / np.float32(flat.size)
-            return sums
-        order = np.argsort(-lengths, kind="stable")
-        sorted_lengths = lengths[order]
-        sorted_starts = (np.cumsum(lengths) - lengths)[order]
-        still_open = np.searchsorted(-sorted_lengths, -np.arange(longest), side="left")
-        for position, open_count in enumerate(still_open.tolist()):
-            head = sorted_starts[:open_count] + position
-            sums[:open_count] += self._vectors[flat[head]]
-        nonempty = sorted_lengths > 0
-        sums[nonempty] /= sorted_lengths[nonempty, None].astype(np.float32)
-        out = np.empty_like(sums)
-        out[order] = sums
-        return out
+        if count == 0 or flat.size == 0:
+            return np.zeros((count, self.dim), dtype=np.float32)
+        indptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        ones = np.ones(flat.size, dtype=np.float32)
+        tokens = sp.csr_matrix((ones, flat, indptr), shape=(count, self._vectors.shape[0]))
+        sums = np.ascontiguousarray(tokens @ self._vectors, dtype=np.float32)
+        nonempty = lengths > 0
+        sums[nonempty] /= lengths[nonempty, None].astype(np.float32)
+        return sums

@@ -1,4 +1,5 @@
-"""Running a faust app as a service: our logging, no terminal spinner, one BLAS thread.
+"""Running a faust app as a service: our logging, no terminal spinner, one BLAS thread, a short
+GIL switch interval.
 
 faust's `Worker` turns the root logger to DEBUG whenever its spinner is on (it always is unless
 the level is below WARN), which makes every library `log.debug` call build a record; it also
@@ -7,10 +8,12 @@ redirects stdout into the logger. A service needs neither.
 
 from __future__ import annotations
 
+import sys
+
 import faust
 
 from guardstream.streams.logs import configure_logging
-from guardstream.streams.settings import Settings
+from guardstream.streams.settings import Settings, WorkerSettings
 
 
 class ServiceWorker(faust.Worker):
@@ -26,6 +29,12 @@ class ServiceWorker(faust.Worker):
     def _setup_logging(self) -> None:
         s = self._guardstream_settings
         configure_logging(s.worker.log_level, s.logs.format, s.logs.errors_per_minute)
+
+
+def shorten_gil_switch_interval(worker: WorkerSettings) -> None:
+    """`worker.gil_switch_interval_ms`: the event loop and the state thread trade the GIL many
+    times per batch, and at Python's 5 ms each trade could stall a batch for that long."""
+    sys.setswitchinterval(worker.gil_switch_interval_ms / 1000)
 
 
 def limit_native_threads() -> None:

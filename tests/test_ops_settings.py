@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ssl
+import sys
 from pathlib import Path
 
 import pytest
 
 from guardstream.errors import ConfigError
+from guardstream.streams.service import shorten_gil_switch_interval
 from guardstream.streams.settings import load_settings
 
 TLS = Path(__file__).parent / "data" / "tls"
@@ -26,6 +28,21 @@ def test_latency_profile_is_the_default_and_explicit_knobs_win() -> None:
     assert tuned.fetch_max_wait_ms == 50  # explicit
     assert tuned.linger_ms == 20 and not tuned.flush_when_idle  # from the throughput profile
     assert tuned.batch_size == 64  # [worker] batch_size set explicitly beats the profile
+
+
+def test_the_worker_shortens_the_gil_switch_interval_it_is_given() -> None:
+    before = sys.getswitchinterval()
+    try:
+        shorten_gil_switch_interval(load_settings(env={}).worker)
+        assert sys.getswitchinterval() == pytest.approx(0.001)  # default 1 ms, Python's is 5
+        env = {"GUARDSTREAM_WORKER__GIL_SWITCH_INTERVAL_MS": "0.5"}
+        shorten_gil_switch_interval(load_settings(env=env).worker)
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    finally:
+        sys.setswitchinterval(before)
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={"GUARDSTREAM_WORKER__GIL_SWITCH_INTERVAL_MS": "0"})
+    assert info.value.key == "worker.gil_switch_interval_ms"
 
 
 def test_unknown_profile_is_named() -> None:

@@ -8,6 +8,7 @@ at least `min_similarity`. Score = n / (n + half): 0.5 at `half` close retries (
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 from pydantic import Field
@@ -31,9 +32,17 @@ class RetryOptions(BehaviourOptions):
     max_event_ids: int = Field(default=50, ge=1)
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """a . b with ufuncs, not BLAS. numpy releases the GIL around every BLAS call however
+    small, and this runs on the worker's state thread: each release queued it behind the event
+    loop for up to a GIL switch interval, several times per event. Ufuncs on a few hundred
+    floats keep the GIL."""
+    return float(np.multiply(a, b).sum())
+
+
 def pack(vector: np.ndarray) -> str:
     """Unit vector as int8 base64: ~1 byte per dimension in the table, cosine error < 1%."""
-    norm = float(np.linalg.norm(vector)) or 1.0
+    norm = math.sqrt(dot(vector, vector)) or 1.0
     quantised = np.clip(np.round(vector / norm * 127), -127, 127).astype(np.int8)
     return base64.b64encode(quantised.tobytes()).decode()
 
@@ -42,11 +51,11 @@ def unpack(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.int8).astype(np.float32) / 127
 
 
-_UNPACKED: dict[str, tuple[np.ndarray, np.floating]] = {}
+_UNPACKED: dict[str, tuple[np.ndarray, float]] = {}
 _UNPACKED_MAX = 4096  # a user keeps at most `max_refused` vectors: a small, hot set
 
 
-def unpacked(text: str) -> tuple[np.ndarray, np.floating]:
+def unpacked(text: str) -> tuple[np.ndarray, float]:
     """`unpack` and the vector's norm, memoised: every later prompt of a user who was refused
     is compared with the same few stored vectors."""
     found = _UNPACKED.get(text)
@@ -54,18 +63,18 @@ def unpacked(text: str) -> tuple[np.ndarray, np.floating]:
         if len(_UNPACKED) >= _UNPACKED_MAX:
             _UNPACKED.clear()
         vector = unpack(text)
-        found = _UNPACKED[text] = (vector, np.linalg.norm(vector))
+        found = _UNPACKED[text] = (vector, math.sqrt(dot(vector, vector)))
     return found
 
 
 def max_cosine(a: np.ndarray, packed: list[str]) -> float:
     """max over `packed` of cosine(a, unpack(p)), with a's norm computed once."""
-    norm_a = np.linalg.norm(a)
+    norm_a = math.sqrt(dot(a, a))
     best = -np.inf
     for text in packed:
         b, norm_b = unpacked(text)
         denominator = float(norm_a * norm_b)
-        best = max(best, float(a @ b) / denominator if denominator else 0.0)
+        best = max(best, dot(a, b) / denominator if denominator else 0.0)
     return float(best)
 
 

@@ -23,9 +23,14 @@ def run_worker(settings: Settings, index: int = 0) -> None:
     from guardstream.streams.app import create_app  # the pool's parent never loads models
     from guardstream.streams.heap import freeze_startup_heap
     from guardstream.streams.metrics import WorkerMetrics, serve_metrics
-    from guardstream.streams.service import ServiceWorker, limit_native_threads
+    from guardstream.streams.service import (
+        ServiceWorker,
+        limit_native_threads,
+        shorten_gil_switch_interval,
+    )
 
     limit_native_threads()
+    shorten_gil_switch_interval(settings.worker)
     configure_logging(settings.worker.log_level, settings.logs.format)
     settings.worker.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     metrics = WorkerMetrics()
