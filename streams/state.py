@@ -18,13 +18,13 @@ the same partition number of either, owned by the same worker.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
 
 from guardstream.detectors.alerts import NAMESPACE as ALERTS_NAMESPACE
 from guardstream.detectors.pipeline import Pipeline
@@ -37,7 +37,11 @@ TABLE_PREFIX = "guardstream."
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    """Compact JSON, as `json.dumps(value, separators=(",", ":"))` writes it (byte for byte on
+    the bench mix's state) but ~3x faster: the state thread encodes every changed key of every
+    batch, and small streaming batches change nearly every key they touch. orjson writes a
+    non-finite float as null where json writes NaN; no behaviour state holds one."""
+    return orjson.dumps(value)
 
 
 @dataclass(frozen=True)
