@@ -3,11 +3,11 @@ commit.
 
 Three stages overlap (`submit`): while batch N+1 is scored (the stateless half, in the scoring
 process or thread), batch N is finished (the stateful half: behaviour state, suppression, drift
-rows, on the parent's threads) and batch N-1 publishes. Order is kept where it matters: batches
-are finished one at a time in order (state sees events in order), and N is acknowledged and
-committed before N+1's records are sent, so commits stay in order and each still follows its
-batch's acks. At most one batch waits to publish behind the one publishing (back-pressure when
-the broker is slow).
+rows, in the parent: on its event loop or a thread, by profile) and batch N-1 publishes. Order
+is kept where it matters: batches are finished one at a time in order (state sees events in
+order), and N is acknowledged and committed before N+1's records are sent, so commits stay in
+order and each still follows its batch's acks. At most one batch waits to publish behind the one
+publishing (back-pressure when the broker is slow).
 
 Offsets of the events topic are never committed by faust's timer (the topic is created with
 `acks=False`); this loop commits a batch's offsets itself, only after every score, alert and dead

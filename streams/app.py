@@ -127,7 +127,8 @@ def batch_loop(
         score = WatchdogScorer(child, limits.batch_timeout_s, limits.event_timeout_s)
     # behaviour + suppression here, next to the tables (streams/state.py), in batch order while
     # the next batch is scored; + each batch's drift rows, per app
-    finish = state.finisher(pipeline, outputs) if state is not None else None
+    on_loop = settings.tuning().state_on_loop
+    finish = state.finisher(pipeline, outputs, on_loop) if state is not None else None
     finish = with_drift_rows(finish, settings)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:

@@ -1,9 +1,10 @@
 """Behaviour state on faust tables with changelogs, and the by-user repartition topic.
 
 One table per state namespace (`guardstream.behaviour.flooding`, ..., `guardstream.alerts`),
-each with a changelog topic co-partitioned with the events topic. The state thread reads the
-tables, buffers its writes and encodes their changelog records (`take`), each key on the
-partition of the event that changed it; `apply`, on the event loop, writes them into the tables.
+each with a changelog topic co-partitioned with the events topic. The stateful half (on the
+event loop or a state thread, by profile: `stage_runner`) reads the tables, buffers its writes
+and encodes their changelog records (`take`), each key on the partition of the event that
+changed it; `apply`, on the event loop, writes them into the tables.
 The records are published with the batch's outputs, so the broker has acknowledged them before
 the batch's offsets are committed. A restarted or new owner of a partition recovers that
 partition's keys from the changelog before it scores anything.
@@ -18,7 +19,7 @@ the same partition number of either, owned by the same worker.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,25 @@ def _dumps(value: Any) -> bytes:
     batch, and small streaming batches change nearly every key they touch. orjson writes a
     non-finite float as null where json writes NaN; no behaviour state holds one."""
     return orjson.dumps(value)
+
+
+def stage_runner(on_loop: bool, thread_name: str) -> Callable[..., Awaitable[Any]]:
+    """How a CPU stage of the worker's parent runs: in a thread of its own, overlapping the event
+    loop's delivery and publishing (throughput), or on the loop itself (latency). Both hold the
+    GIL, so the thread gains only overlap with I/O; it pays a GIL hand-off with the loop, and a
+    wait of up to a switch interval, every time either side releases it."""
+    if on_loop:
+
+        async def inline(fn: Callable[..., Any], *args: Any) -> Any:
+            return fn(*args)
+
+        return inline
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
+
+    async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(thread, fn, *args)
+
+    return in_thread
 
 
 @dataclass(frozen=True)
@@ -136,11 +156,13 @@ class BehaviourTables:
         )
         self.rekey_topic = settings.rekey_topic
 
-    def finisher(self, pipeline: Pipeline, outputs: tuple[str, str, str]) -> Finisher:
+    def finisher(
+        self, pipeline: Pipeline, outputs: tuple[str, str, str], on_loop: bool = False
+    ) -> Finisher:
         """The stateful half of a batch (BatchLoop's finish stage, in batch order): behaviour
-        scores and suppression on the scorer's output, in a thread that reads the tables,
-        re-encoded, plus the batch's changelog records."""
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardstream-state")
+        scores and suppression on the scorer's output, reading the tables, re-encoded, plus
+        the batch's changelog records. `on_loop`: run it on the event loop (`stage_runner`)."""
+        run = stage_runner(on_loop, "guardstream-state")
         store, rekey = self.store, self.rekey_topic
 
         def stateful_half(
@@ -150,10 +172,7 @@ class BehaviourTables:
             return output, records_of(output, *outputs), store.take()
 
         async def finish(messages: list[RawMessage], scored: Scored) -> Scored:
-            loop = asyncio.get_running_loop()
-            output, records, changes = await loop.run_in_executor(
-                thread, stateful_half, messages, scored[0]
-            )
+            output, records, changes = await run(stateful_half, messages, scored[0])
             return output, records + store.apply(changes)  # changelogs go with the outputs
 
         return finish

@@ -18,6 +18,7 @@ TLS = Path(__file__).parent / "data" / "tls"
 def test_latency_profile_is_the_default_and_explicit_knobs_win() -> None:
     default = load_settings(env={}).tuning()
     assert (default.fetch_max_wait_ms, default.flush_when_idle) == (10, True)
+    assert default.state_on_loop  # no GIL hand-off to a state thread per batch
     tuned = load_settings(
         env={
             "GUARDSTREAM_KAFKA__PROFILE": "throughput",
@@ -27,6 +28,7 @@ def test_latency_profile_is_the_default_and_explicit_knobs_win() -> None:
     ).tuning()
     assert tuned.fetch_max_wait_ms == 50  # explicit
     assert tuned.linger_ms == 20 and not tuned.flush_when_idle  # from the throughput profile
+    assert not tuned.state_on_loop  # the state stage overlaps delivery in its own thread
     assert tuned.batch_size == 64  # [worker] batch_size set explicitly beats the profile
 
 
