@@ -129,7 +129,7 @@ def batch_loop(
     # the next batch is scored; + each batch's drift rows, per app
     on_loop = settings.tuning().state_on_loop
     finish = state.finisher(pipeline, outputs, on_loop) if state is not None else None
-    finish = with_drift_rows(finish, settings)
+    finish = with_drift_rows(finish, settings, on_loop)
 
     async def send(topic: str, key: bytes, value: bytes, headers: Headers | None) -> object:
         return await producer.send(topic, key, value, headers)

@@ -8,7 +8,6 @@ decodes about ten times faster than the same floats in JSON.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections import defaultdict
@@ -24,6 +23,7 @@ from guardstream.streams.agent_loop import Finisher, Scored
 from guardstream.streams.delivery import OutRecord
 from guardstream.streams.processing import RawMessage
 from guardstream.streams.settings import Settings
+from guardstream.streams.stages import stage_runner
 
 
 def row_of(
@@ -95,16 +95,18 @@ def rows_records(scores: Sequence[ScoreRecord], settings: Settings) -> list[OutR
     ]
 
 
-def with_drift_rows(finish: Finisher | None, settings: Settings) -> Finisher | None:
+def with_drift_rows(
+    finish: Finisher | None, settings: Settings, on_loop: bool = False
+) -> Finisher | None:
     """Extend the worker's finish stage (BatchLoop) so each batch also carries its drift rows,
-    built in a thread from the batch's final score records."""
+    built from the batch's final score records where the stateful half runs (`stage_runner`)."""
     if not (settings.drift.enabled and settings.drift.worker):
         return finish
+    build = stage_runner(on_loop, "guardstream-drift-rows")
 
     async def run(messages: list[RawMessage], scored: Scored) -> Scored:
         output, records = await finish(messages, scored) if finish else scored
-        loop = asyncio.get_running_loop()
-        extra = await loop.run_in_executor(None, rows_records, output.scores, settings)
+        extra = await build(rows_records, output.scores, settings)
         return output, records + extra
 
     return run

@@ -18,9 +18,7 @@ the same partition number of either, owned by the same worker.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +31,7 @@ from guardstream.streams.agent_loop import Finisher, Scored
 from guardstream.streams.delivery import OutRecord, records_of
 from guardstream.streams.processing import BatchOutput, RawMessage, apply_state
 from guardstream.streams.settings import Settings
+from guardstream.streams.stages import stage_runner
 
 TABLE_PREFIX = "guardstream."
 
@@ -43,25 +42,6 @@ def _dumps(value: Any) -> bytes:
     batch, and small streaming batches change nearly every key they touch. orjson writes a
     non-finite float as null where json writes NaN; no behaviour state holds one."""
     return orjson.dumps(value)
-
-
-def stage_runner(on_loop: bool, thread_name: str) -> Callable[..., Awaitable[Any]]:
-    """How a CPU stage of the worker's parent runs: in a thread of its own, overlapping the event
-    loop's delivery and publishing (throughput), or on the loop itself (latency). Both hold the
-    GIL, so the thread gains only overlap with I/O; it pays a GIL hand-off with the loop, and a
-    wait of up to a switch interval, every time either side releases it."""
-    if on_loop:
-
-        async def inline(fn: Callable[..., Any], *args: Any) -> Any:
-            return fn(*args)
-
-        return inline
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
-
-    async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(thread, fn, *args)
-
-    return in_thread
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from guardstream.streams.state import stage_runner
+from guardstream.streams.stages import stage_runner
 
 
 @pytest.mark.parametrize("on_loop", [True, False])
