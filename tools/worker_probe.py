@@ -3,11 +3,12 @@
 The measurements behind docs/wave2/issue-13.md (session 3), kept runnable (by hand, not a
 test). `burst N` starts a worker, warms it with the first 200 of N bench-mix events, then
 sends the rest and prints events/s, events per worker CPU-second (process tree), and
-CPU seconds per process and per thread over the burst. `latency RATE` sends paced events for
-6 s and prints p50/p95/p99 event->score latency (`bench_kafka.latency_at`).
+CPU seconds per process and per thread over the burst. `latency RATE [SECONDS]` sends paced
+events for SECONDS (default 6) and prints p50/p95/p99 event->score latency
+(`bench_kafka.latency_at`) and the CPU seconds of each worker process over the run.
 
 Usage: .venv/bin/python tools/worker_probe.py burst 12000
-       .venv/bin/python tools/worker_probe.py latency 330
+       .venv/bin/python tools/worker_probe.py latency 500 12
 """
 
 from __future__ import annotations
@@ -66,10 +67,15 @@ def burst(settings: Settings, pid: int, messages: list[bytes]) -> None:
             print(f"   thread {tid}: {cpu:.2f}")
 
 
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    return {p: sum(thread_cpu_s(p).values()) for p in pids}
+
+
 def main(argv: list[str]) -> None:
-    if len(argv) != 2 or argv[0] not in {"burst", "latency"}:
+    if len(argv) not in {2, 3} or argv[0] not in {"burst", "latency"}:
         raise SystemExit(__doc__)
     mode, amount = argv[0], float(argv[1])
+    seconds = float(argv[2]) if len(argv) == 3 else 6.0
     logs = Path(tempfile.mkdtemp(prefix="guardstream-probe-"))
     messages = bench_messages(int(amount) if mode == "burst" else 3000)
     with EmbeddedBroker(log_path=logs / "broker.log") as broker:
@@ -87,11 +93,18 @@ def main(argv: list[str]) -> None:
                 burst(settings, process.pid, messages)
                 return
             scores = settings.topics.scores
-            found = asyncio.run(latency_at(broker.bootstrap, events, scores, messages, amount, 6))
+            tree = process_tree([process.pid])
+            before = cpu_by_process(tree)
+            found = asyncio.run(
+                latency_at(broker.bootstrap, events, scores, messages, amount, seconds)
+            )
+            after = cpu_by_process(tree)
             print(
                 f"rate {found.rate:.0f}/s: p50 {found.p50_ms:.0f} ms, p95 {found.p95_ms:.0f} ms, "
                 f"p99 {found.p99_ms:.0f} ms ({found.count} events); logs in {logs}"
             )
+            for pid in tree:
+                print(f"process {pid}: {after[pid] - before[pid]:.2f} CPU-s over the run")
 
 
 if __name__ == "__main__":
