@@ -67,14 +67,16 @@ class TableStates:
         raw = self.table.get(chunk_key(scope_id, chunk))
         return [row for _, row in decode_rows(json.loads(raw))] if raw else []
 
-    def write(self, state: KeyState, update: Update) -> None:
-        """Persist what `update` changed: new chunks, dropped chunks, then the meta."""
+    def write(self, state: KeyState, update: Update, meta: bool = True) -> None:
+        """Persist what `update` changed: new chunks, dropped chunks, then the meta (`meta=False`
+        when a later update of the same state follows and writes it)."""
         for _, chunk in update.new_chunks:  # the wire encoding: embeddings as float32 base64
             value = encode_rows([state.model] * len(chunk.rows), chunk.rows)
             self.table[chunk_key(state.scope_id, chunk.id)] = value
         for chunk_id in update.dropped_chunks:
             self.table.pop(chunk_key(state.scope_id, chunk_id), None)
-        self.table[meta_key(state.scope_id)] = json.dumps(state.meta()).encode()
+        if meta:
+            self.table[meta_key(state.scope_id)] = json.dumps(state.meta()).encode()
 
 
 def status_record(state: KeyState) -> dict[str, Any]:

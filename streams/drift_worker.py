@@ -25,6 +25,7 @@ from threadpoolctl import ThreadpoolController
 from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
 from guardstream.detectors.drift.monitor import DriftMonitor, Update
 from guardstream.detectors.drift.rows import DriftRow
+from guardstream.streams.batching import ready_batches
 from guardstream.streams.drift_rows import decode_rows
 from guardstream.streams.drift_state import TableStates, status_record
 from guardstream.streams.settings import Settings
@@ -57,6 +58,43 @@ def apply_message(
         with BLAS.limit(limits=1):  # small matrices: BLAS threads cost more than they save
             out.append((state, monitor.update(state, rows)))
     return out
+
+
+def parsed_messages(events: list[Any]) -> list[tuple[Any, dict[str, Any], str]]:
+    """(event, message, app_id) of each rows-topic event; one that is not JSON is logged and
+    skipped."""
+    parsed = []
+    for event in events:
+        app_id = (event.key or b"").decode()
+        try:
+            parsed.append((event, json.loads(event.value), app_id))
+        except ValueError:
+            log.warning("drift: rows message for %s is not JSON; skipped", app_id)
+    return parsed
+
+
+def apply_messages(
+    messages: list[tuple[dict[str, Any], str]], states: TableStates
+) -> list[tuple[int, Any, Update, bool]]:
+    """`apply_message` over messages in order: (index of the message, state, update, whether it
+    is the state's last update here). States are shared through `states`' cache, so each update
+    sees the ones before it without the table writes in between."""
+    updates = [
+        (n, state, update)
+        for n, (message, app_id) in enumerate(messages)
+        for state, update in apply_message(message, app_id, states)
+    ]
+    last_of = {id(state): k for k, (_, state, _) in enumerate(updates)}
+    return [(n, s, u, last_of[id(s)] == k) for k, (n, s, u) in enumerate(updates)]
+
+
+def next_offsets(events: list[Any]) -> dict[Any, int]:
+    """One past the highest offset per partition of `events`."""
+    offsets: dict[Any, int] = {}
+    for event in events:
+        tp = event.message.tp
+        offsets[tp] = max(offsets.get(tp, 0), event.message.offset + 1)
+    return offsets
 
 
 def add_drift(app: faust.App, settings: Settings) -> None:
@@ -111,28 +149,32 @@ def add_drift(app: faust.App, settings: Settings) -> None:
 
     @app.agent(rows_topic, name="guardstream.drift_monitor")
     async def drift_monitor(stream: faust.StreamT[bytes]) -> None:
+        # Whatever is buffered, together: one message per app and scored batch arrives, and
+        # one at a time each cost an executor hand-off, a meta write and a commit round trip.
         loop = asyncio.get_running_loop()
-        async for event in stream.events():  # one message per app and batch: table writes
-            app_id = (event.key or b"").decode()  # land on this event's partition
-            try:
-                message = json.loads(event.value)
-            except ValueError:
-                log.warning("drift: rows message for %s is not JSON; skipped", app_id)
-                await commit(event)
-                continue
-            updates = await loop.run_in_executor(
-                drift_thread, apply_message, message, app_id, states
-            )
-            for state, update in updates:
-                states.write(state, update)
+        async for batch in ready_batches(stream, settings.tuning()):
+            parsed = parsed_messages(batch)
+            messages = [(message, app_id) for _, message, app_id in parsed]
+            updates = await loop.run_in_executor(drift_thread, apply_messages, messages, states)
+            changed: set[int] = set()  # states whose verdicts or windows moved: a new status
+            for n, state, update, last in updates:
+                # faust puts a table write on the partition of the stream's current event; the
+                # batch bypassed its iteration, so name the event whose message this update is
+                stream._set_current_event(parsed[n][0])
+                states.write(state, update, meta=last)  # the meta once, after the last update
                 for alert in update.alerts:
                     await app.producer.send(
                         topics.alerts, alert.alert_id.encode(),
                         alert.model_dump_json().encode(), None, None, None,
                     )  # fmt: skip
                 if update.findings or update.dropped_chunks:
+                    changed.add(id(state))
+                if last and id(state) in changed:
                     status = json.dumps(status_record(state)).encode()
                     await app.producer.send(
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
-            await commit(event)  # at least once: a crash before this replays the message
+            stream._set_current_event(None)
+            await app.consumer._commit(next_offsets(batch))  # at least once: a crash before
+            for event in batch:  # this replays the batch
+                await stream.ack(event)

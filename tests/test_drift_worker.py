@@ -23,7 +23,7 @@ from guardstream.streams.drift_traffic import (
     metrics_pipeline,
     score_records,
 )
-from guardstream.streams.drift_worker import apply_message
+from guardstream.streams.drift_worker import apply_message, apply_messages
 from guardstream.streams.settings import Settings, load_settings
 from guardstream.streams.worker_process import WorkerProcess
 from tests.conftest import json_values, read_topic
@@ -63,6 +63,35 @@ def test_table_states_route_and_set_reference_without_kafka() -> None:
     states.write(*applied[0])
     assert apply_message({"set_reference": marker}, "bench-app", states) == [], "idempotent"
     assert [k for k in table if b"|chunk|" in k] == []
+
+
+def test_a_drained_batch_of_rows_messages_leaves_the_table_as_one_at_a_time_does() -> None:
+    records = score_records(drift_events("length", 900, 500, seed=2), metrics_pipeline())
+    settings = load_settings(env=dict(SMALL))
+    messages = [
+        (json.loads(out.value), out.key.decode())
+        for start in range(0, len(records), 50)
+        for out in rows_records(records[start : start + 50], settings)
+    ]
+    one_table: dict[bytes, bytes] = {}
+    one = TableStates(one_table, DriftMonitor(settings.drift))
+    one_alerts = []
+    for message, app_id in messages:
+        for state, update in apply_message(message, app_id, one):
+            one.write(state, update)
+            one_alerts += [a.detector for a in update.alerts]
+    batched_table: dict[bytes, bytes] = {}
+    batched = TableStates(batched_table, DriftMonitor(settings.drift))
+    batched_alerts, lasts = [], 0
+    for start in range(0, len(messages), 5):  # five messages drained at a time
+        for _, state, update, last in apply_messages(messages[start : start + 5], batched):
+            batched.write(state, update, meta=last)
+            batched_alerts += [a.detector for a in update.alerts]
+            lasts += last
+    assert "drift.response_chars" in one_alerts
+    assert batched_alerts == one_alerts
+    assert batched_table == one_table
+    assert lasts == -(-len(messages) // 5)  # one meta write per state and drained batch
 
 
 def test_wire_rows_equal_the_rows_read_from_score_records() -> None:
