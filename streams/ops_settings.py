@@ -30,7 +30,7 @@ class Profile:
     batch_size: int
     batch_window_s: float
     flush_when_idle: bool  # hand over a partial batch as soon as nothing more is buffered
-    # the behaviour stage on the event loop rather than its own thread (streams/state.py)
+    # the behaviour stage and drift rows on the event loop, not own threads (streams/stages.py)
     state_on_loop: bool
 
 
