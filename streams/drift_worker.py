@@ -19,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
+from faust.types import TP
 from pydantic import ValidationError
 from threadpoolctl import ThreadpoolController
 
 from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
 from guardstream.detectors.drift.monitor import DriftMonitor, Update
 from guardstream.detectors.drift.rows import DriftRow
+from guardstream.streams.agent_loop import next_offsets, raw_messages
 from guardstream.streams.batching import ready_batches
 from guardstream.streams.drift_rows import decode_rows
 from guardstream.streams.drift_state import TableStates, status_record
@@ -86,15 +88,6 @@ def apply_messages(
     ]
     last_of = {id(state): k for k, (_, state, _) in enumerate(updates)}
     return [(n, s, u, last_of[id(s)] == k) for k, (n, s, u) in enumerate(updates)]
-
-
-def next_offsets(events: list[Any]) -> dict[Any, int]:
-    """One past the highest offset per partition of `events`."""
-    offsets: dict[Any, int] = {}
-    for event in events:
-        tp = event.message.tp
-        offsets[tp] = max(offsets.get(tp, 0), event.message.offset + 1)
-    return offsets
 
 
 def add_drift(app: faust.App, settings: Settings) -> None:
@@ -175,6 +168,7 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
             stream._set_current_event(None)
-            await app.consumer._commit(next_offsets(batch))  # at least once: a crash before
-            for event in batch:  # this replays the batch
+            offsets = next_offsets(raw_messages(batch))  # at least once: a crash before this
+            await app.consumer._commit({TP(t, p): o for (t, p), o in offsets.items()})
+            for event in batch:  # replays the batch
                 await stream.ack(event)
