@@ -39,7 +39,7 @@ PROFILES: dict[str, Profile] = {
     # 10 ms (Tansu answers an empty fetch only when the wait expires; Kafka as soon as data
     # lands), and a batch is whatever is buffered when the scorer is free.
     # The behaviour stage runs on the event loop: no GIL hand-offs between two threads per
-    # batch (measured at 500 ev/s: 9 % less worker CPU, lower p99).
+    # batch (measured at 500 ev/s: 9 % less worker-parent CPU, lower p99).
     "latency": Profile(10, 1, 500, 1, 256, 0.2, True, True),
     # Bulk backfills: bigger fetches, bigger batches, fuller produce requests; the behaviour
     # stage in its own thread, overlapping the loop's delivery and publishing.

@@ -32,8 +32,9 @@ class ServiceWorker(faust.Worker):
 
 
 def shorten_gil_switch_interval(worker: WorkerSettings) -> None:
-    """`worker.gil_switch_interval_ms`: the event loop and the state thread trade the GIL many
-    times per batch, and at Python's 5 ms each trade could stall a batch for that long."""
+    """`worker.gil_switch_interval_ms`: the event loop trades the GIL with faust's consumer
+    thread, the scoring and drift threads (and the state thread under the throughput profile)
+    many times per batch, and at Python's 5 ms each trade could stall a batch for that long."""
     sys.setswitchinterval(worker.gil_switch_interval_ms / 1000)
 
 

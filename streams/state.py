@@ -38,7 +38,7 @@ TABLE_PREFIX = "guardstream."
 
 def _dumps(value: Any) -> bytes:
     """Compact JSON, as `json.dumps(value, separators=(",", ":"))` writes it (byte for byte on
-    the bench mix's state) but ~3x faster: the state thread encodes every changed key of every
+    the bench mix's state) but ~3x faster: the stateful half encodes every changed key of every
     batch, and small streaming batches change nearly every key they touch. orjson writes a
     non-finite float as null where json writes NaN; no behaviour state holds one."""
     return orjson.dumps(value)
@@ -77,8 +77,8 @@ class TableState:
         self._pending[(namespace, key)] = (None, self.shard)
 
     def take(self) -> list[Change]:
-        """The buffered writes with their changelog records, encoded here (the state thread)
-        so the event loop only applies them (`apply`)."""
+        """The buffered writes with their changelog records, encoded here (in the stateful half,
+        which the throughput profile runs in the state thread) so `apply` only stores them."""
         pending, self._pending = self._pending, {}
         changes = []
         for (namespace, key), (value, shard) in pending.items():
