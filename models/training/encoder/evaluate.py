@@ -42,6 +42,11 @@ DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
 #: calibration rows.
 HI_CAP = 0.9
 
+#: Test-row groups reported as one ROC-AUC: the held-out stance templates (hate about a group
+#: against counter-speech, negation and identity mentions on the same groups and words), the
+#: closest thing here to functional hate-speech tests.
+GROUPS: dict[str, dict[str, str]] = {"toxicity": {"functional_stance": "synthetic.miss."}}
+
 
 def lo_by_share(cheap: np.ndarray, thr_c: float) -> dict[str, float]:
     """Band lower edge per budget: the (1 - share) quantile of realistic benign cheap scores,
@@ -168,8 +173,17 @@ def evaluate_task(
         }
         for m in scores
     }
+    groups: dict[str, dict[str, float]] = {}
+    for name, prefix in GROUPS.get(task, {}).items():
+        chosen = np.char.startswith(t_sources.astype(str), prefix)
+        if len(set(t_labels[chosen].tolist())) == 2:
+            groups[name] = {
+                m: round(float(roc_auc_score(t_labels[chosen], scores[m][chosen])), 4)
+                for m in scores
+            }
     return {
         "band": fitted,
+        "groups": groups,
         "default_band": band.__dict__,
         "sweep": [
             _sweep_row(fitted, share, low, enc, labels, test, unseen_low, unseen["encoder"])

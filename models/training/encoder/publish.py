@@ -200,6 +200,9 @@ def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         for m in models:
             cells = " | ".join(f"{r['summary'][m][k]:.4f}" for k in SUMMARY_KEYS)
             lines.append(f"| {m} | {cells} |")
+        for name, aucs in r.get("groups", {}).items():
+            scored = ", ".join(f"{m} {aucs[m]:.3f}" for m in models)
+            lines += ["", f"- ROC-AUC on the {name} test rows (held-out templates): {scored}"]
         lines += ["", *_table(r["per_source"], models), "", *_sweep(r["sweep"]), ""]
     return "\n".join(lines) + "\n"
 
