@@ -6,7 +6,8 @@ the first time the user was seen (no history before that). Population per (app, 
 latest window amount of up to `population` recently active users, most recent first; a user is
 never compared with itself. A new user (fewer than `min_history` past windows) is compared with
 the population only. z = min(z_self, z_population); score = z / (z + z_half), 0 under
-`min_amount`.
+`min_amount`; under it neither z is computed (the common case: most users' windows are far
+below it), so an alert's detail carries z only where the score could be non-zero.
 """
 
 from __future__ import annotations
@@ -68,15 +69,14 @@ class RateAnomaly(BehaviourDetector):
         store.put(self.namespace, user_key, user_state)
         pop_key = f"{obs.app_id}\x1f{store.shard}"
         population = store.get(self.population_namespace, pop_key) or {"u": []}
-        recent = obs.ts - self.options.window_s
         entries = [e for e in population["u"] if e[0] != user_key]
-        others = [e[1] for e in entries if e[2] >= recent]
         current = score.detail["amount"]
-        z_pop = (
-            robust_z(current, others, self.options.min_scale)
-            if len(others) >= self.options.min_population
-            else None
-        )
+        z_pop = None
+        if current >= self.options.min_amount:  # below it the score is 0 whatever z is
+            recent = obs.ts - self.options.window_s
+            others = [e[1] for e in entries if e[2] >= recent]
+            if len(others) >= self.options.min_population:
+                z_pop = robust_z(current, others, self.options.min_scale)
         z_self = score.detail.get("z_self")
         zs = [z for z in (z_self, z_pop) if z is not None]
         z = min(zs) if zs else 0.0
@@ -113,10 +113,11 @@ class RateAnomaly(BehaviourDetector):
         since = min(state["since"], bucket_start(obs.ts, opts.step_s))
         start = end - opts.window_s
         current = total(buckets, start, end)
-        history = BucketSums(buckets).block_totals(start, opts.window_s, opts.history, since)
         detail = {"amount": current}
-        if len(history) >= opts.min_history:
-            detail["z_self"] = round(robust_z(current, history, opts.min_scale), 4)
+        if current >= opts.min_amount:  # most users, most windows: no baseline needed
+            history = BucketSums(buckets).block_totals(start, opts.window_s, opts.history, since)
+            if len(history) >= opts.min_history:
+                detail["z_self"] = round(robust_z(current, history, opts.min_scale), 4)
         ids = [*state["i"], obs.event_id][-opts.max_event_ids :]
         score = BehaviourScore(
             score=0.0,
