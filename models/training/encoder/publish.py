@@ -171,6 +171,10 @@ def _pair_sources(training: dict[str, Any]) -> str:
     return ", ".join(f"{task}: {', '.join(v['sources'])}" for task, v in split.items()) or "(none)"
 
 
+#: Hand-written weaknesses and notes for the current version, appended to the generated card.
+CARD_NOTES = Path(__file__).with_name("card_notes.md")
+
+
 def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
     models = ("linear", "encoder", "cascade")
     lines = [
@@ -204,6 +208,8 @@ def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
             scored = ", ".join(f"{m} {aucs[m]:.3f}" for m in models)
             lines += ["", f"- ROC-AUC on the {name} test rows (held-out templates): {scored}"]
         lines += ["", *_table(r["per_source"], models), "", *_sweep(r["sweep"]), ""]
+    if CARD_NOTES.is_file():
+        lines += [CARD_NOTES.read_text("utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 
