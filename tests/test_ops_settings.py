@@ -17,7 +17,7 @@ TLS = Path(__file__).parent / "data" / "tls"
 
 def test_latency_profile_is_the_default_and_explicit_knobs_win() -> None:
     default = load_settings(env={}).tuning()
-    assert (default.fetch_max_wait_ms, default.flush_when_idle) == (10, True)
+    assert (default.fetch_max_wait_ms, default.flush_when_idle) == (20, True)
     assert default.state_on_loop  # no GIL hand-off to a state thread per batch
     tuned = load_settings(
         env={
