@@ -40,11 +40,10 @@ PROFILES: dict[str, Profile] = {
     # wait expires), and a batch is whatever is buffered when the scorer is free. Against
     # 1 byte / 10 ms, at 500 ev/s: 5 % less worker-parent CPU and p99 318-347 vs 390-500 ms
     # in three same-hour pairs (tools/worker_probe.py latency 500 12), from fewer, fuller
-    # fetches; an idle stream waits at most 10 ms more. Outputs linger 5 ms (was 1): p99
-    # 261-320 vs 393-445 ms in three same-hour pairs at 500 ev/s, same CPU (10 ms was worse).
+    # fetches; an idle stream waits at most 10 ms more.
     # The behaviour stage runs on the event loop: no GIL hand-offs between two threads per
     # batch (measured at 500 ev/s: 9 % less worker-parent CPU, lower p99).
-    "latency": Profile(20, 16_384, 500, 5, 256, 0.2, True, True),
+    "latency": Profile(20, 16_384, 500, 1, 256, 0.2, True, True),
     # Bulk backfills: bigger fetches, bigger batches, fuller produce requests; the behaviour
     # stage in its own thread, overlapping the loop's delivery and publishing.
     "throughput": Profile(200, 65_536, 2000, 20, 1024, 0.5, False, False),

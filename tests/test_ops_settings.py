@@ -19,7 +19,6 @@ def test_latency_profile_is_the_default_and_explicit_knobs_win() -> None:
     default = load_settings(env={}).tuning()
     assert (default.fetch_max_wait_ms, default.flush_when_idle) == (20, True)
     assert default.state_on_loop  # no GIL hand-off to a state thread per batch
-    assert (default.fetch_min_bytes, default.linger_ms) == (16_384, 5)  # fuller requests
     tuned = load_settings(
         env={
             "GUARDSTREAM_KAFKA__PROFILE": "throughput",
