@@ -38,7 +38,7 @@ PROFILES: dict[str, Profile] = {
     # p99 event->score in the low hundreds of ms at half load: a fetch returns once 16 KiB
     # (~20 bench events) is there or after 20 ms (Tansu answers an empty fetch only when the
     # wait expires), and a batch is whatever is buffered when the scorer is free. Against
-    # 1 byte / 10 ms, at 500 ev/s: 3-7 % less worker-parent CPU in nine same-hour pairs
+    # 1 byte / 10 ms, at 500-650 ev/s: 1-7 % less worker-parent CPU in ten same-hour pairs
     # (tools/worker_probe.py latency 500 12), from fewer, fuller fetches; p99 moved with the
     # box, not the setting. An idle stream waits at most 10 ms more.
     # The behaviour stage runs on the event loop: no GIL hand-offs between two threads per
