@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import faust
-from faust.types import TP
 
 from guardstream.detectors.pipeline import Pipeline, build_pipeline
 from guardstream.streams.agent_loop import BatchLoop, Scored, raw_messages, score_and_encode
-from guardstream.streams.batching import ready_batches
+from guardstream.streams.batching import commit_offsets, ready_batches
 from guardstream.streams.control import follow_control
 from guardstream.streams.delivery import BatchPublisher, Headers
 from guardstream.streams.drift_rows import with_drift_rows
@@ -135,7 +134,7 @@ def batch_loop(
         return await producer.send(topic, key, value, headers)
 
     async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
-        return bool(await app.consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))
+        return await commit_offsets(app.consumer, offsets)
 
     publisher = BatchPublisher(
         send,

@@ -12,8 +12,10 @@ directly, which also skips faust's per-event stream processors; the caller acks 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+
+from faust.types import TP
 
 from guardstream.streams.ops_settings import Profile
 
@@ -51,3 +53,9 @@ async def ready_batches(
             except TimeoutError:
                 break
         yield batch
+
+
+async def commit_offsets(consumer: Any, offsets: Mapping[tuple[str, int], int]) -> bool:
+    """Commit each (topic, partition)'s next offset through faust's consumer, as a batch's
+    caller does once its outputs are safe (faust's timer never commits these topics)."""
+    return bool(await consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
-from faust.types import TP
 from pydantic import ValidationError
 from threadpoolctl import ThreadpoolController
 
@@ -27,7 +26,7 @@ from guardstream.contracts import DRIFT_REFERENCE_PREFIX, DriftReferenceRecord
 from guardstream.detectors.drift.monitor import DriftMonitor, Update
 from guardstream.detectors.drift.rows import DriftRow
 from guardstream.streams.agent_loop import next_offsets, raw_messages
-from guardstream.streams.batching import ready_batches
+from guardstream.streams.batching import commit_offsets, ready_batches
 from guardstream.streams.drift_rows import decode_rows
 from guardstream.streams.drift_state import TableStates, status_record
 from guardstream.streams.settings import Settings
@@ -168,7 +167,7 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
             stream._set_current_event(None)
-            offsets = next_offsets(raw_messages(batch))  # at least once: a crash before this
-            await app.consumer._commit({TP(t, p): o for (t, p), o in offsets.items()})
-            for event in batch:  # replays the batch
+            # at least once: a crash before this replays the batch
+            await commit_offsets(app.consumer, next_offsets(raw_messages(batch)))
+            for event in batch:
                 await stream.ack(event)
