@@ -71,8 +71,9 @@ class RateAnomaly(BehaviourDetector):
         population = store.get(self.population_namespace, pop_key) or {"u": []}
         entries = [e for e in population["u"] if e[0] != user_key]
         current = score.detail["amount"]
+        eligible = current >= self.options.min_amount  # below it the score is 0 whatever z is
         z_pop = None
-        if current >= self.options.min_amount:  # below it the score is 0 whatever z is
+        if eligible:
             recent = obs.ts - self.options.window_s
             others = [e[1] for e in entries if e[2] >= recent]
             if len(others) >= self.options.min_population:
@@ -80,7 +81,7 @@ class RateAnomaly(BehaviourDetector):
         z_self = score.detail.get("z_self")
         zs = [z for z in (z_self, z_pop) if z is not None]
         z = min(zs) if zs else 0.0
-        value = squash(z, self.options.z_half) if current >= self.options.min_amount else 0.0
+        value = squash(z, self.options.z_half) if eligible else 0.0
         population["u"] = [[user_key, current, obs.ts], *entries][: self.options.population]
         store.put(self.population_namespace, pop_key, population)
         detail = {**score.detail, "z": round(z, 4)}

@@ -41,10 +41,15 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())
 
 
+def norm(vector: np.ndarray) -> float:
+    """Euclidean norm through `dot` (no BLAS call, see there)."""
+    return math.sqrt(dot(vector, vector))
+
+
 def pack(vector: np.ndarray) -> str:
     """Unit vector as int8 base64: ~1 byte per dimension in the table, cosine error < 1%."""
-    norm = math.sqrt(dot(vector, vector)) or 1.0
-    quantised = np.clip(np.round(vector / norm * 127), -127, 127).astype(np.int8)
+    length = norm(vector) or 1.0
+    quantised = np.clip(np.round(vector / length * 127), -127, 127).astype(np.int8)
     return base64.b64encode(quantised.tobytes()).decode()
 
 
@@ -64,13 +69,13 @@ def unpacked(text: str) -> tuple[np.ndarray, float]:
         if len(_UNPACKED) >= _UNPACKED_MAX:
             _UNPACKED.clear()
         vector = unpack(text)
-        found = _UNPACKED[text] = (vector, math.sqrt(dot(vector, vector)))
+        found = _UNPACKED[text] = (vector, norm(vector))
     return found
 
 
 def max_cosine(a: np.ndarray, packed: list[str]) -> float:
     """max over `packed` of cosine(a, unpack(p)), with a's norm computed once."""
-    norm_a = math.sqrt(dot(a, a))
+    norm_a = norm(a)
     best = -np.inf
     for text in packed:
         b, norm_b = unpacked(text)
