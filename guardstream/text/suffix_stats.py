@@ -47,6 +47,11 @@ _VOWELLESS = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{3,}\b")
 _WORDS = re.compile(r"\S+")
 #: Markdown line markers (headings, bullets, numbered items, quotes) are layout, not noise.
 _LINE_MARKERS = re.compile(r"(?m)^[ \t]*(?:#{1,6}|[-*+>]|\d{1,3}[.)])[ \t]+")
+#: Social-post markup (links, @mentions, #hashtags, the corpora's URL/USER placeholders) is
+#: how tweets and forum posts are written, not noise: a tweet ending in "#MAGA #Gab http://t.co/x"
+#: was the main false positive on clean forum text. Removed before any statistic is taken.
+_SOCIAL = re.compile(r"https?://\S+|www\.\S+|\[(?:URL|USER)\]|(?<![\w@#])[@#][A-Za-z_]\w*")
+_SOCIAL_HINT = re.compile(r"[@#]|://|www\.|\[(?:URL|USER)\]")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
 _LONE_PUNCT = re.compile(r"(?:^|\s)[^\w\s]{1,3}(?=\s|$)")
 
@@ -54,9 +59,18 @@ _LONE_PUNCT = re.compile(r"(?:^|\s)[^\w\s]{1,3}(?=\s|$)")
 _GATE = re.compile(r"[\[\]{}()\\`|~^<>*_=+#@$%]|[a-z][A-Z]")
 
 
+def without_social_markup(text: str) -> str:
+    """`text` with links, mentions and hashtags removed (cheap: skipped when none can occur)."""
+    if _SOCIAL_HINT.search(text) is None:
+        return text
+    return _SOCIAL.sub(" ", text).rstrip()
+
+
 def has_suffix_signs(text: str) -> bool:
     """Gate: a tail with no odd punctuation and no inner capital is never scored (score 0).
-    Every optimised suffix seen here has one; most prose has neither, which keeps this cheap."""
+    Every optimised suffix seen here has one; most prose has neither, which keeps this cheap.
+    Social markup does not count (`without_social_markup`)."""
+    text = without_social_markup(text[-(TAIL_CHARS * 2) :])
     return _GATE.search(text, max(0, len(text) - TAIL_CHARS)) is not None
 
 
@@ -75,6 +89,7 @@ def _unknown(text: str, vocab: frozenset[str]) -> float:
 def suffix_features(text: str, vocab: frozenset[str] = frozenset()) -> list[float]:
     """The FEATURES of one text, in order; `vocab` = known lower-case words."""
     length = len(text)
+    text = without_social_markup(text[-(TAIL_CHARS * 3) :])
     newlines = text.count("\n", max(0, length - TAIL_CHARS)) / TAIL_CHARS * 100
     text = _LINE_MARKERS.sub("", text[-(TAIL_CHARS + HEAD_CHARS) :])
     tail = text[-TAIL_CHARS:]

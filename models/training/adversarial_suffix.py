@@ -146,6 +146,23 @@ def gcg_eval(root: Path | None, seed: int) -> list[str]:
     return [f"{rng.choice(goals)} {s.strip()}" for s in lines if s.strip() for _ in range(10)]
 
 
+def forum_fpr(
+    model: Any, threshold: float, root: Path | None, vocab: frozenset[str], trained: set[str]
+) -> dict[str, float]:
+    """Flag rate at `threshold` on the toxicity corpora's tweets and forum posts, all labels,
+    leaving out the sources in `trained`: none carries a suffix and none is trained on, so these
+    are held-out false-positive rates for social-media text (hashtags, mentions, links)."""
+    by_source: dict[str, list[str]] = {}
+    for s in load_corpus("toxicity", root):
+        source = s.source.split(".")[0]
+        if source not in trained:
+            by_source.setdefault(source, []).append(s.text)
+    return {
+        source: round(float(np.mean(gated_scores(model, texts, vocab) >= threshold)), 4)
+        for source, texts in sorted(by_source.items())
+    }
+
+
 def train_suffix(
     root: Path | None, artefact_root: Path, card_dir: Path, seed: int = 0
 ) -> dict[str, Any]:
@@ -200,11 +217,15 @@ def train_suffix(
         "metrics": {
             "held_out": gcg_report,
             "garak_gcg_tpr_at_threshold": round(float(np.mean(gcg_scores >= threshold)), 4),
+            "forum_posts_fpr_at_threshold": forum_fpr(
+                model, threshold, root, vocab, {g.split("#")[0].split(".")[0] for g in groups}
+            ),
             "gate_pass_rate_benign": round(float(gate[labels == 0].mean()), 4),
             "out_of_fold_by_source": by_source["per_source"],
         },
         "trained_seconds": round(time.perf_counter() - started, 1),
     }
+    forum = manifest["metrics"]["forum_posts_fpr_at_threshold"]
     full = save_model(NAME, model, manifest, artefact_root)
     write_card(
         full,
@@ -216,6 +237,12 @@ def train_suffix(
             "escapes the tail statistics.",
             "Tables, code and LaTeX that change style at the very end are the main false "
             "positives (see the per-source table).",
+            "Links, @mentions and #hashtags are removed before the statistics are taken, so "
+            "tweets and forum posts are not token soup. Held out (toxicity corpora, never "
+            "trained on), FPR at the threshold: "
+            + ", ".join(f"{k} {v:.2%}" for k, v in forum.items())
+            + ". Stormfront's sentences are tokenised with spaces around punctuation "
+            "(' ( WSU ) ?'), which reads as lone punctuation at the end.",
         ],
         card_dir,
     )
