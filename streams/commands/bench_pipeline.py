@@ -1,8 +1,9 @@
 """`guardstream bench pipeline`: the streaming layer against the models, in one run.
 
 (a) raw aiokafka pass-through, (b) one worker, (c) two workers in one group, (d) event->score
-latency at half of (b)'s rate; plus worker peak RSS, events per worker CPU-second and the same
-run's `bench detectors` rate, so the ratios compare like with like on whatever machine this is.
+latency at half of (b)'s rate, (e) one worker with nearly no models (the streaming layer's
+floor); plus worker peak RSS, events per worker CPU-second and the same run's `bench detectors`
+rate, so the ratios compare like with like on whatever machine this is.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guardstream.detectors.behaviour import BEHAVIOUR_DETECTORS
 from guardstream.detectors.behaviour.state import DictState
 from guardstream.detectors.pipeline import build_pipeline
+from guardstream.detectors.registry import available_detectors
 from guardstream.streams.admin import ensure_topics
 from guardstream.streams.bench_kafka import (
     collect,
@@ -80,6 +83,18 @@ async def worker_phase(
     return await reading
 
 
+#: The one detector the floor phase (e) keeps on (a worker needs one): regex gates, ~0.02 ms.
+FLOOR_DETECTOR = "secrets"
+
+
+def floor_config(path: Path) -> Path:
+    """A config with every detector but FLOOR_DETECTOR off, behaviour included: what a worker
+    costs per event with (nearly) no models is the streaming layer's own floor."""
+    names = [n for n in [*available_detectors(), *BEHAVIOUR_DETECTORS] if n != FLOOR_DETECTOR]
+    path.write_text("".join(f'[detectors."{n}"]\nenabled = false\n\n' for n in names))
+    return path
+
+
 def rss_of(procs: list[WorkerProcess]) -> float:
     """The largest peak RSS of any process of these workers (a worker scores in a child)."""
     pids = [w.process.pid for w in procs if w.process is not None]
@@ -132,7 +147,8 @@ def pipeline_bench(
         if bootstrap is None:
             bootstrap = stack.enter_context(EmbeddedBroker(log_path=logs / "broker.log")).bootstrap
         run = f"bench{uuid.uuid4().hex[:6]}"
-        envs = {p: phase_env(bootstrap, f"{run}{p}", logs, drift) for p in ("b", "c")}
+        envs = {p: phase_env(bootstrap, f"{run}{p}", logs, drift) for p in ("b", "c", "e")}
+        envs["e"]["GUARDSTREAM_CONFIG"] = str(floor_config(logs / f"{run}-floor.toml"))
         settings = {p: load_settings(env=e) for p, e in envs.items()}
         raw = load_settings(env=phase_env(bootstrap, f"{run}a", logs))
         for s in (raw, *settings.values()):
@@ -167,8 +183,28 @@ def pipeline_bench(
             c = asyncio.run(worker_phase(settings["c"], procs, messages, timeout))
             figures["c_two_workers_per_s"], figures["c_per_cpu_s"] = c.events_per_s, c.per_cpu_s
             figures["c_peak_rss_mb"] = rss_of(procs)
+        with workers(envs["e"], 1, logs) as procs:
+            e = asyncio.run(worker_phase(settings["e"], procs, messages, timeout))
+            figures["e_floor_per_s"], figures["e_floor_per_cpu_s"] = e.events_per_s, e.per_cpu_s
+            out.print(f"(e) floor, {FLOOR_DETECTOR} only: {e.events_per_s:,.0f} events/s")
     figures["load_after"] = os.getloadavg()[0]
     return figures
+
+
+def floor_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
+    """Phase (e) and what it means for the ÷ detectors target: the streaming layer's CPU per
+    event against what `(b) per CPU-s / bench detectors >= 0.85` leaves for it."""
+    floor, models = f.get("e_floor_per_cpu_s"), f.get("detectors_per_cpu_s")
+    if not floor or not models:
+        return []
+    budget_ms = 1000 / (0.85 * models) - 1000 / models
+    return [
+        (f"(e) floor: one worker, only {FLOOR_DETECTOR}, no behaviour, events/s",
+         f"{f['e_floor_per_s']:,.0f}"),
+        ("(e) events per worker CPU-second", f"{floor:,.0f}"),
+        ("(e) streaming layer, CPU ms per event", f"{1000 / floor:.3f}"),
+        ("CPU ms per event that ÷ detectors >= 0.85 leaves beyond the models", f"{budget_ms:.3f}"),
+    ]  # fmt: skip
 
 
 def report(f: dict[str, Any]) -> None:
@@ -204,6 +240,7 @@ def report(f: dict[str, Any]) -> None:
             ratio(f["b_per_cpu_s"], f.get("stages_per_cpu_s")),
         ),
     ]
+    rows += floor_rows(f)
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
