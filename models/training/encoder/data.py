@@ -31,6 +31,13 @@ PER_SOURCE_LABEL_CAP = 700
 #: Positives are scarcer and more varied than benign rows: a higher cap.
 POSITIVE_CAP = 1000
 CALIBRATION_SHARE = 0.15
+#: Tweets and forum posts (the toxicity corpora, every label) as negatives of the request tasks:
+#: arguing about crime, sex or politics is not asking for help to cause harm, and the v3 harmful
+#: head flagged ~1.5 % of clean posts. Two forums stay out whole to measure it unseen.
+FORUM_TASKS = ("injection", "harmful")
+FORUM_TRAIN = frozenset({"olid", "edos", "toxic_spans", "stormfront"})
+FORUM_TEST = frozenset({"ethos", "davidson"})
+FORUM_PREFIX = "forum."
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,26 @@ def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
     rows += [
         EncoderRow(model_text(s.text, task), task, s.label, s.source, "test") for s in evaluation
     ]
+    if task in FORUM_TASKS:
+        rows += forum_rows(task, seed)
+    return rows
+
+
+def forum_rows(task: str, seed: int = 0) -> list[EncoderRow]:
+    """Label-0 rows of `task` from the toxicity corpora's forums (source `forum.<name>`):
+    FORUM_TRAIN capped like any source (a calibration share kept back), FORUM_TEST as test."""
+    by_source: dict[str, list[Sample]] = {}
+    for s in load_corpus("toxicity"):
+        if s.source in FORUM_TRAIN | FORUM_TEST:
+            by_source.setdefault(s.source, []).append(s)
+    rows: list[EncoderRow] = []
+    for source, samples in sorted(by_source.items()):
+        random.Random(f"forum/{task}/{source}/{seed}").shuffle(samples)
+        for s in samples[:PER_SOURCE_LABEL_CAP]:
+            split = "test" if source in FORUM_TEST else "train"
+            if split == "train" and _is_calibration(s.group or s.text, seed):
+                split = "calibration"
+            rows.append(EncoderRow(model_text(s.text, task), task, 0, FORUM_PREFIX + source, split))
     return rows
 
 
