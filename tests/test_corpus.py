@@ -356,3 +356,16 @@ def test_synthetic_indirect_pairs_differ_only_by_the_planted_directive(data_root
         assert attacked.text[-20:] == clean_twin.text[-20:] or (
             attacked.text[:20] == clean_twin.text[:20]
         )
+
+
+def test_forum_posts_are_request_negatives_with_two_forums_unseen(data_root: Path) -> None:
+    from guardstream.models.training.encoder.data import FORUM_TEST, FORUM_TRAIN, forum_rows
+
+    rows = forum_rows("harmful")
+    assert rows and all(r.label == 0 and r.task == "harmful" for r in rows)
+    by_split = {split: {r.source for r in rows if r.split == split} for split in ("train", "test")}
+    assert by_split["test"] == {f"forum.{s}" for s in FORUM_TEST}
+    assert by_split["train"] == {f"forum.{s}" for s in FORUM_TRAIN}
+    assert {r.text for r in rows if r.split == "test"}.isdisjoint(
+        r.text for r in rows if r.split != "test"
+    )

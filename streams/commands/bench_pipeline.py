@@ -89,7 +89,8 @@ FLOOR_DETECTOR = "secrets"
 
 def floor_config(path: Path) -> Path:
     """A config with every detector but FLOOR_DETECTOR off, behaviour included: what a worker
-    costs per event with (nearly) no models is the streaming layer's own floor."""
+    costs per event with (nearly) no models (and its drift agents off: their metrics embed
+    every response) is the streaming layer's own floor."""
     names = [n for n in [*available_detectors(), *BEHAVIOUR_DETECTORS] if n != FLOOR_DETECTOR]
     path.write_text("".join(f'[detectors."{n}"]\nenabled = false\n\n' for n in names))
     return path
@@ -147,7 +148,8 @@ def pipeline_bench(
         if bootstrap is None:
             bootstrap = stack.enter_context(EmbeddedBroker(log_path=logs / "broker.log")).bootstrap
         run = f"bench{uuid.uuid4().hex[:6]}"
-        envs = {p: phase_env(bootstrap, f"{run}{p}", logs, drift) for p in ("b", "c", "e")}
+        envs = {p: phase_env(bootstrap, f"{run}{p}", logs, drift) for p in ("b", "c")}
+        envs["e"] = phase_env(bootstrap, f"{run}e", logs, drift=False)  # drift embeds: a model
         envs["e"]["GUARDSTREAM_CONFIG"] = str(floor_config(logs / f"{run}-floor.toml"))
         settings = {p: load_settings(env=e) for p, e in envs.items()}
         raw = load_settings(env=phase_env(bootstrap, f"{run}a", logs))
@@ -199,7 +201,7 @@ def floor_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     budget_ms = 1000 / (0.85 * models) - 1000 / models
     return [
-        (f"(e) floor: one worker, only {FLOOR_DETECTOR}, no behaviour, events/s",
+        (f"(e) floor: one worker, only {FLOOR_DETECTOR}, no behaviour or drift, events/s",
          f"{f['e_floor_per_s']:,.0f}"),
         ("(e) events per worker CPU-second", f"{floor:,.0f}"),
         ("(e) streaming layer, CPU ms per event", f"{1000 / floor:.3f}"),
