@@ -39,7 +39,7 @@ train: $(STAMP)
 TRAIN_VENV := .venv-train
 train-encoder: $(STAMP)
 	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
-	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train]' torch==2.13.0 onnx
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train]' torch==2.13.0 onnx safetensors
 	$(TRAIN_VENV)/bin/python -m guardstream.models.training.encoder.build $(ARGS)
 
 bench: $(STAMP)
