@@ -19,8 +19,7 @@ from guardstream.models.trained_model import load_model
 from guardstream.text.normalise import Finding, NormalisedText
 from guardstream.text.suffix_stats import (
     FEATURES,
-    has_suffix_signs,
-    suffix_matrix,
+    gated_scores,
     word_vocabulary,
 )
 
@@ -79,12 +78,8 @@ class ObfuscationDetector(Detector):
 
     def suffix_scores(self, texts: list[str]) -> np.ndarray:
         """0 where the tail shows no sign of a suffix (the gate), else the model's P(suffix)."""
-        out = np.zeros(len(texts), dtype=np.float32)
-        keep = [i for i, text in enumerate(texts) if has_suffix_signs(text)]
-        if keep:
-            features = suffix_matrix([texts[i] for i in keep], self.vocabulary)
-            out[keep] = self.suffix_model.estimator.predict_proba(features)[:, 1]
-        return out
+        estimator = self.suffix_model.estimator
+        return gated_scores(estimator, texts, self.vocabulary).astype(np.float32)
 
     def score(self, batch: EventBatch) -> DetectorResult:
         scores = np.zeros(len(batch), dtype=np.float32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,17 @@ def suffix_matrix(texts: list[str], vocab: frozenset[str] = frozenset()) -> np.n
     return np.array([suffix_features(t, vocab) for t in texts], dtype=np.float64).reshape(
         len(texts), len(FEATURES)
     )
+
+
+def gated_scores(estimator: Any, texts: list[str], vocab: frozenset[str]) -> np.ndarray:
+    """P(suffix) from a fitted classifier over FEATURES, 0 where the gate fails: what
+    `obfuscation.adversarial_suffix` scores, and what its training evaluates."""
+    scores = np.zeros(len(texts))
+    keep = [i for i, text in enumerate(texts) if has_suffix_signs(text)]
+    if keep:
+        features = suffix_matrix([texts[i] for i in keep], vocab)
+        scores[keep] = estimator.predict_proba(features)[:, 1]
+    return scores
 
 
 def word_vocabulary(tokenizer_vocab: dict[str, int] | list[str]) -> frozenset[str]:

@@ -24,6 +24,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from guardstream.text.suffix_stats import (
     FEATURES,
+    gated_scores,
     has_suffix_signs,
     suffix_matrix,
     word_vocabulary,
@@ -125,16 +126,6 @@ def classifier() -> GradientBoostingClassifier:
 
 def vocabulary() -> frozenset[str]:
     return word_vocabulary(default_featuriser().embedding.vocabulary())
-
-
-def gated_scores(model: Any, texts: list[str], vocab: frozenset[str]) -> np.ndarray:
-    """What the detector computes: 0 where the gate fails, else P(suffix)."""
-    scores = np.zeros(len(texts))
-    keep = [i for i, t in enumerate(texts) if has_suffix_signs(t)]
-    if keep:
-        features = suffix_matrix([texts[i] for i in keep], vocab)
-        scores[keep] = model.predict_proba(features)[:, 1]
-    return scores
 
 
 def gcg_eval(root: Path | None, seed: int) -> list[str]:
