@@ -110,9 +110,10 @@ def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
 def forum_rows(task: str, seed: int = 0) -> list[EncoderRow]:
     """Label-0 rows of `task` from the toxicity corpora's forums (source `forum.<name>`):
     FORUM_TRAIN capped like any source (a calibration share kept back), FORUM_TEST as test."""
+    forums = FORUM_TRAIN | FORUM_TEST
     by_source: dict[str, list[Sample]] = {}
     for s in load_corpus("toxicity"):
-        if s.source in FORUM_TRAIN | FORUM_TEST:
+        if s.source in forums:
             by_source.setdefault(s.source, []).append(s)
     rows: list[EncoderRow] = []
     for source, samples in sorted(by_source.items()):
