@@ -5,16 +5,17 @@ Three stages overlap (`submit`): while batch N+1 is scored (the stateless half, 
 process or thread), batch N is finished (the stateful half: behaviour state, suppression, drift
 rows, in the parent: on its event loop or a thread, by profile) and batch N-1 publishes. Order
 is kept where it matters: batches are finished one at a time in order (state sees events in
-order), and N is acknowledged and committed before N+1's records are sent, so commits stay in
-order and each still follows its batch's acks. At most one batch waits to publish behind the one
-publishing (back-pressure when the broker is slow).
+order), and N is acknowledged (and its offsets handed to the committer) before N+1's records
+are sent, so commits stay in order and each still follows its batch's acks. At most one batch
+waits to publish behind the one publishing (back-pressure when the broker is slow).
 
 Offsets of the events topic are never committed by faust's timer (the topic is created with
 `acks=False`); this loop commits a batch's offsets itself, only after every score, alert and dead
-letter of that batch has been acknowledged by the broker. So:
+letter of that batch has been acknowledged by the broker, coalesced to at most one commit per
+`commit_interval_s` (`streams/commits.py`; `flush` commits what is pending). So:
 
-- a crash (even `kill -9`) at any point re-delivers at most the batch in flight per partition,
-  never loses one;
+- a crash (even `kill -9`) at any point re-delivers at most the batches acknowledged since the
+  last commit and those in flight, never loses one;
 - a failure to publish retries the batch's records until the broker takes them, and the
   partition waits meanwhile rather than skipping ahead;
 - the loop body never raises on bad input: scoring turns any failure into dead letters.
@@ -29,10 +30,11 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardstream.streams.commits import CoalescedCommits, Committer, Offsets
 from guardstream.streams.delivery import BatchPublisher, OutRecord, records_of
 from guardstream.streams.log_limits import RateLimitedLog
 from guardstream.streams.processing import BatchOutput, RawMessage
@@ -46,8 +48,6 @@ Scorer = Callable[[list[RawMessage]], Awaitable[Scored]]
 Finisher = Callable[[list[RawMessage], Scored], Awaitable[Scored]]
 # (events in the batch, its final output, seconds from scoring start to finished)
 BatchObserver = Callable[[int, BatchOutput, float], None]
-# {(topic, partition): next offset to read} -> whether the commit went through
-Committer = Callable[[Mapping[tuple[str, int], int]], Awaitable[bool]]
 
 
 @dataclass
@@ -99,7 +99,9 @@ class BatchLoop:
         commit: Committer,
         topics: tuple[str, str, str],
         finish: Finisher | None = None,
+        commit_interval_s: float = 0.0,
     ) -> None:
+        """`commit_interval_s` 0: each batch is committed before the next one publishes."""
         self.score = score
         self.finish = finish
         self.publisher = publisher
@@ -110,6 +112,7 @@ class BatchLoop:
         self.observe: BatchObserver | None = None  # metrics hook
         self._finished: asyncio.Future[None] | None = None  # the latest batch's finish
         self._in_flight: deque[asyncio.Future[BatchOutput]] = deque()  # publish + commit
+        self.commits = CoalescedCommits(commit, commit_interval_s, self._committed)
 
     async def handle(self, messages: list[RawMessage]) -> BatchOutput:
         """Everything for one batch; returns once its offsets are committed (or the commit was
@@ -139,8 +142,11 @@ class BatchLoop:
         """Wait until every batch in flight is finished, acknowledged and committed; return the
         last one's output."""
         output = None
-        while self._in_flight:
-            output = await self._in_flight.popleft()
+        try:
+            while self._in_flight:
+                output = await self._in_flight.popleft()
+        finally:
+            await self.commits.flush()  # what was acknowledged, even if a batch failed
         finished, self._finished = self._finished, None
         if finished is not None and finished.done() and not finished.cancelled():
             finished.exception()  # retrieved: `_run` raised it already, to whoever awaited
@@ -163,23 +169,25 @@ class BatchLoop:
         if self.observe is not None:
             self.observe(len(messages), output, time.perf_counter() - started)
         if previous is not None:
-            await previous  # N acknowledged and committed before N+1's records are sent
+            await previous  # N acknowledged (commit handed on) before N+1's records are sent
         return await self._publish_commit(messages, output, records)
 
     async def _publish_commit(
         self, messages: list[RawMessage], output: BatchOutput, records: list[OutRecord]
     ) -> BatchOutput:
         await self.publisher.publish(records)
-        offsets = next_offsets(messages)
-        if await self.commit(offsets):
-            self.stats.committed.update(offsets)
-        else:
-            self.stats.commits_failed += 1
-            self.warnings.warn(
-                "commit", "offsets %s not committed (rebalance?); the batch may be re-read",
-                offsets,
-            )  # fmt: skip
+        await self.commits.add(next_offsets(messages))  # commits now or soon (coalesced)
         self.stats.batches += 1
         self.stats.events += len(messages)
         self.stats.dead_letters += len(output.dead_letters)
         return output
+
+    def _committed(self, offsets: Offsets, ok: bool) -> None:
+        if ok:
+            self.stats.committed.update(offsets)
+            return
+        self.stats.commits_failed += 1
+        self.warnings.warn(
+            "commit", "offsets %s not committed (rebalance?); those batches may be re-read",
+            dict(offsets),
+        )  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import faust
 
@@ -82,6 +83,10 @@ def create_app(
         instrument(metrics, app, loop_, topics.events)
     watch = metrics.watch_queue if metrics is not None else None
 
+    @app.on_partitions_revoked.connect
+    async def _commit_acknowledged(app: faust.App, revoked: Any, **_: Any) -> None:
+        await loop_.commits.flush()  # the new owners start after what was acknowledged here
+
     @app.agent(events, name="guardstream.score_events")
     async def score_events(stream: faust.StreamT[bytes]) -> None:
         await control.ready()  # never score an event before the live thresholds are loaded
@@ -145,4 +150,4 @@ def batch_loop(
         what=f"Kafka at {settings.bootstrap_servers}",
         send_many=producer.send_many,
     )
-    return BatchLoop(score, publisher, commit, outputs, finish)
+    return BatchLoop(score, publisher, commit, outputs, finish, settings.worker.commit_interval_s)

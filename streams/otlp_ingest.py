@@ -22,7 +22,8 @@ from prometheus_client.registry import Collector
 
 from guardstream.contracts import LLMEvent
 from guardstream.errors import EventDecodeError
-from guardstream.streams.agent_loop import Committer, next_offsets, raw_messages
+from guardstream.streams.agent_loop import next_offsets, raw_messages
+from guardstream.streams.commits import Committer
 from guardstream.streams.dead_letter import DeadLetter
 from guardstream.streams.delivery import BatchPublisher, OutRecord, dead_letter_record
 from guardstream.streams.processing import RawMessage, dead_letter_for

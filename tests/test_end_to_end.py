@@ -87,13 +87,18 @@ def test_events_in_scores_alerts_and_dead_letters_out(
     assert asyncio.run(asyncio.wait_for(collect_alerts(), 60)) == expected_alerts
 
 
+@pytest.mark.parametrize("commit_interval_s", [0.0, 0.1])
 def test_worker_crash_and_restart_loses_no_event(
-    stack_env: dict[str, str], stack_settings: Settings, tmp_path: Path
+    stack_env: dict[str, str], stack_settings: Settings, tmp_path: Path, commit_interval_s: float
 ) -> None:
     events = sample_events(1500, seed=11)
     asyncio.run(publish(stack_settings, events))
     # drift.worker is on by default: its table is written while this worker is killed
-    env = {**stack_env, "GUARDSTREAM_WORKER__BATCH_SIZE": "10"}
+    env = {
+        **stack_env,
+        "GUARDSTREAM_WORKER__BATCH_SIZE": "10",
+        "GUARDSTREAM_WORKER__COMMIT_INTERVAL_S": str(commit_interval_s),
+    }
     first = WorkerProcess(env, log_path=tmp_path / "worker-1.log").start()
     try:
         read_topic(stack_settings, stack_settings.topics.scores, lambda r: len(r) >= 20)
@@ -115,9 +120,12 @@ def test_worker_crash_and_restart_loses_no_event(
         )
     ids = [json.loads(r.value)["event_id"] for r in scores]
     assert set(ids) == expected  # nothing lost
-    # Offsets are committed after each batch's acks: only the batch in flight is re-read.
+    # Offsets are committed after each batch's acks: with a commit per batch only the batch in
+    # flight is re-read; coalesced, also what was acknowledged in the last commit interval (at
+    # most ~3,000 events/s on any box these tests run on, with every detector on).
     duplicates = len(ids) - len(set(ids))
-    assert duplicates <= 10 * stack_settings.topics.partitions, duplicates
+    window = 3000 * commit_interval_s
+    assert duplicates <= 10 * stack_settings.topics.partitions + window, duplicates
 
 
 def test_worker_with_bad_config_exits_naming_the_key(stack_env: dict[str, str]) -> None:
