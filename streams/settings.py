@@ -66,9 +66,9 @@ class WorkerSettings(Strict):
     # one per partition of the events topic (`guardstream worker --processes N` overrides)
     processes: int = Field(default=0, ge=0, le=256)
     # How long a thread holding the GIL runs before a waiting one gets it (Python's default is
-    # 5 ms). The worker's event loop and its other threads (faust's consumer, scoring I/O,
-    # drift, the state thread under the throughput profile) hand the GIL back and forth many
-    # times per batch; at 5 ms each hand-off could hold a batch up for that long (issue 13).
+    # 5 ms). The worker's event loop and its other threads (faust's consumer, drift, the
+    # state thread under the throughput profile) hand the GIL back and forth many times per
+    # batch; at 5 ms each hand-off could hold a batch up for that long (issue 13).
     gil_switch_interval_ms: float = Field(default=1.0, ge=0.05, le=100)
     # Offsets of acknowledged batches are committed at most this often (and always at a clean
     # stop or rebalance); a crash re-delivers about this much traffic more. 0: every batch, each

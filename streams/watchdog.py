@@ -46,9 +46,10 @@ class Overrun(Exception):
 
 
 class DaemonWorker:
-    """One long-lived daemon thread for the blocking pipe I/O. Daemon, so it never holds up
-    interpreter exit (an executor's worker would, while it waits on a stuck child); long-lived,
-    because the child's parent-death signal fires when the thread that started it exits."""
+    """One long-lived daemon thread for blocking work off the event loop: starting the scoring
+    child (loading the pipeline takes seconds). Daemon, so it never holds up interpreter exit;
+    long-lived, because the child's parent-death signal fires when the thread that started it
+    exits."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
@@ -88,6 +89,21 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
+async def readable(conn: Connection, timeout_s: float) -> bool:
+    """Whether `conn` has something to read (a reply, or EOF) within `timeout_s`, awaited on
+    the event loop (`add_reader`): no thread waits on the pipe, so a reply costs no hand-off."""
+    loop = asyncio.get_running_loop()
+    fd = conn.fileno()
+    waiter: asyncio.Future[bool] = loop.create_future()
+    loop.add_reader(fd, _settle, waiter, True, None)
+    timer = loop.call_later(timeout_s, _settle, waiter, False, None)
+    try:
+        return await waiter
+    finally:
+        timer.cancel()
+        loop.remove_reader(fd)
+
+
 class ScoringProcess:
     """One scoring subprocess with a deadline per request; killed and replaced on overrun."""
 
@@ -109,7 +125,8 @@ class ScoringProcess:
         self._process: Any = None
         self._conn: Connection | None = None
         self._sent_snapshot: object = None
-        self._lock = threading.Lock()
+        self._lock = asyncio.Lock()  # one request at a time on the pipe
+        self._io = DaemonWorker()
         self.restarts = 0
 
     @property
@@ -135,16 +152,23 @@ class ScoringProcess:
         self._process, self._conn, self._sent_snapshot = process, parent, None
         return parent
 
-    def roundtrip(self, messages: list[RawMessage], timeout_s: float) -> Scored:
-        """Blocking: score `messages` in the child within `timeout_s`, or raise Overrun."""
-        with self._lock:
-            conn = self._ensure_started()
+    def _alive(self) -> Connection | None:
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            return self._conn
+        return None
+
+    async def score(self, messages: list[RawMessage], timeout_s: float) -> Scored:
+        """Score `messages` in the child within `timeout_s`, or raise Overrun. The request is
+        written and the reply read on the event loop (the child is idle, so neither blocks for
+        long); only (re)starting the child runs in the daemon thread."""
+        async with self._lock:
+            conn = self._alive() or await self._io.run(self._ensure_started)
             snapshot = self.pipeline.threshold_state.snapshot()
             changed = snapshot if snapshot is not self._sent_snapshot else None
             try:
                 conn.send((changed, messages))
                 self._sent_snapshot = snapshot
-                ready = conn.poll(timeout_s)
+                ready = await readable(conn, timeout_s)
                 reply = conn.recv() if ready else None
             except (EOFError, OSError) as exc:
                 self.kill()
@@ -182,7 +206,6 @@ class WatchdogScorer:
         self.event_timeout_s = event_timeout_s
         self.warnings = RateLimitedLog(log, interval_s=30.0)
         self.timeouts = 0
-        self._io = DaemonWorker()
 
     async def __call__(self, messages: list[RawMessage]) -> Scored:
         try:
@@ -211,7 +234,7 @@ class WatchdogScorer:
 
     async def _call(self, messages: list[RawMessage], timeout_s: float) -> Scored:
         try:
-            return await self._io.run(lambda: self.process.roundtrip(messages, timeout_s))
+            return await self.process.score(messages, timeout_s)
         except asyncio.CancelledError:  # SIGTERM / rebalance: stop the computation too
             self.process.kill()
             raise

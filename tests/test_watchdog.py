@@ -16,7 +16,7 @@ from guardstream.detectors.base import Detector, DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.pipeline import Pipeline
 from guardstream.streams.processing import RawMessage
-from guardstream.streams.watchdog import ScoringProcess, WatchdogScorer
+from guardstream.streams.watchdog import Overrun, ScoringProcess, WatchdogScorer
 
 CATASTROPHIC = re.compile(r"(a+)+$")  # exponential on "aaaa...b": hours at 40 characters
 
@@ -78,3 +78,44 @@ def test_cancelling_the_scorer_kills_the_stuck_child_at_once(scorer: WatchdogSco
 
     assert asyncio.run(cancel_soon()) < 2.0
     assert scorer.process._process is None
+
+
+def test_a_batch_is_served_on_the_event_loop_not_by_a_thread(scorer: WatchdogScorer) -> None:
+    """Once the child runs, a request and its reply go over the pipe from the event loop
+    (`add_reader`): the daemon thread only (re)starts the child."""
+
+    async def run() -> list[str]:
+        await scorer([message("warm", 20)])  # the child is up (started in the thread if not)
+
+        async def no_thread(work: object) -> None:
+            raise AssertionError("a live child's batch went through the I/O thread")
+
+        scorer.process._io.run = no_thread  # type: ignore[method-assign,assignment]
+        try:
+            output, _ = await scorer([message("one", 21), message("two", 22)])
+        finally:
+            del scorer.process._io.run
+        return [s.event_id for s in output.scores]
+
+    assert asyncio.run(run()) == ["e-21", "e-22"]
+
+
+def test_a_child_that_dies_mid_batch_is_a_scoring_crash_at_once(scorer: WatchdogScorer) -> None:
+    """EOF on the pipe wakes the loop's reader: the batch fails as `scoring_crash` right away,
+    not after the timeout, and the next batch gets a fresh child."""
+    process = scorer.process
+
+    async def run() -> tuple[str, float]:
+        await scorer([message("warm", 30)])
+        pending = asyncio.ensure_future(process.score([message("poison", 31)], 30.0))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        process._process.kill()  # a segfault or the OOM killer, from the worker's view
+        with pytest.raises(Overrun) as failed:
+            await pending
+        return failed.value.code, time.monotonic() - started
+
+    code, waited = asyncio.run(run())
+    assert code == "scoring_crash" and waited < 5.0
+    output, _ = asyncio.run(scorer([message("after", 32)]))
+    assert [s.event_id for s in output.scores] == ["e-32"]
