@@ -23,6 +23,7 @@ BUILTIN_DETECTORS: dict[str, str] = {
     "harmful": "guardstream.detectors.harmful:HarmfulDetector",
     "toxicity": "guardstream.detectors.toxicity:ToxicityDetector",
     "refusal": "guardstream.detectors.refusal:RefusalDetector",
+    "moderation": "guardstream.detectors.moderation:ModerationDetector",
 }
 
 

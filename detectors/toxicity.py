@@ -6,8 +6,6 @@ The prompt score goes through the encoder cascade (`detectors/cascade.py`; turn 
 
 from __future__ import annotations
 
-import numpy as np
-
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.cascade import CascadeOptions, cascaded
@@ -35,13 +33,4 @@ class ToxicityDetector(TrainedDetector):
         features = batch.user_features_for(self.emoji_names)
         cheap = positive_proba(self.model.estimator, features)
         prompt = cascaded(batch, self.cascade, cheap)
-        has_response = np.array([bool(r) for r in batch.responses])
-        responses = batch.response_features_for(self.emoji_names)
-        response = positive_proba(self.model.estimator, responses) * has_response
-        return DetectorResult(
-            scores={
-                self.name: np.maximum(prompt, response),
-                f"{self.name}.prompt": prompt,
-                f"{self.name}.response": response.astype(np.float32),
-            }
-        )
+        return self.prompt_and_response(prompt, self.response_scores(batch))

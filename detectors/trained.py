@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel
 
-from guardstream.detectors.base import Detector
+from guardstream.detectors.base import Detector, DetectorResult
+from guardstream.detectors.batch import EventBatch
 from guardstream.detectors.cascade import Cascade, CascadeOptions, cascade_for
 from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.fast_linear import fast_proba
@@ -71,3 +72,19 @@ class TrainedDetector(Detector):
 
     def default_thresholds(self) -> dict[str, float]:
         return {self.name: self.default_threshold} | self.model.thresholds
+
+    def response_scores(self, batch: EventBatch) -> np.ndarray:
+        """P(positive) of each event's response; 0 where the event has none."""
+        has_response = np.array([bool(r) for r in batch.responses])
+        features = batch.response_features_for(self.emoji_names)
+        return (positive_proba(self.model.estimator, features) * has_response).astype(np.float32)
+
+    def prompt_and_response(self, prompt: np.ndarray, response: np.ndarray) -> DetectorResult:
+        """The main key is the worse of the two; both are kept as sub-keys."""
+        return DetectorResult(
+            scores={
+                self.name: np.maximum(prompt, response),
+                f"{self.name}.prompt": prompt,
+                f"{self.name}.response": response,
+            }
+        )

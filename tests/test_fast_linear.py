@@ -25,7 +25,7 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["injection", "harmful", "toxicity", "refusal"])
+@pytest.mark.parametrize("name", ["injection", "harmful", "toxicity", "moderation", "refusal"])
 def test_compiled_pipelines_match_sklearn_exactly(name: str) -> None:
     model = load_model(name).estimator
     assert compile_proba(model) != model.predict_proba  # the fast path applies

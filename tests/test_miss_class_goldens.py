@@ -10,7 +10,7 @@ import pytest
 from guardstream.detectors.pipeline import build_pipeline
 from tests.helpers import make_event
 
-ABUSE = {"injection", "harmful", "toxicity"}
+ABUSE = {"injection", "harmful", "toxicity", "moderation"}
 
 
 @pytest.fixture(scope="module")

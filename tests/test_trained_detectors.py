@@ -14,7 +14,15 @@ from guardstream.models.artefact_errors import ArtefactError
 from guardstream.models.trained_model import ARTEFACT_ROOT, load_model, sha256_of
 from tests.helpers import flip_a_byte, make_event
 
-MODELS = ["injection", "harmful", "harmful_category", "toxicity", "refusal", "adversarial_suffix"]
+MODELS = [
+    "injection",
+    "harmful",
+    "harmful_category",
+    "toxicity",
+    "moderation",
+    "refusal",
+    "adversarial_suffix",
+]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,12 @@ console = Console(stderr=True)
 TARGET_FPR = 0.01
 HARD_NEGATIVE_FPR = 0.05
 #: Generated benign sources: one template family each, so scored out of row-level folds.
-HARD_NEGATIVE_PREFIXES = ("synthetic.hard_negatives", "synthetic.miss.", "synthetic.pair")
+HARD_NEGATIVE_PREFIXES = (
+    "synthetic.hard_negatives",
+    "synthetic.miss.",
+    "synthetic.pair",
+    "synthetic.moderation.",
+)
 #: The most realistic benign traffic (real users, and look-alikes built to trip filters):
 #: thresholds keep out-of-fold FPR <= TARGET_FPR on these pooled (ShareGPT folds split by
 #: conversation, the others out of source). A separate, stricter 3% limit on the look-alikes
@@ -113,17 +118,20 @@ def fit_threshold(
     labels: np.ndarray,
     sources: list[str],
     hard_scores: np.ndarray | None = None,
+    strict_pools: Sequence[frozenset[str]] = (),
 ) -> float:
     """The targets as one rule, the strictest wins, all on out-of-fold scores: <=1% FPR on
-    ordinary benign prompts and on the realistic benign pool (source-grouped folds:
-    production text is a new source), <=5% on generated hard negatives (`hard_scores`,
-    row-level folds)."""
+    ordinary benign prompts, on the realistic benign pool (source-grouped folds: production
+    text is a new source) and on each of `strict_pools` (a task's own realistic negatives,
+    such as clean forum posts for moderation), <=5% on generated hard negatives
+    (`hard_scores`, row-level folds)."""
     hard = np.array([is_generated_benign(s) for s in sources])
     benign = (labels == 0) & np.array([s not in CROSS_TASK_NEGATIVES for s in sources])
-    realistic = benign & np.array([s in REALISTIC_BENIGN for s in sources])
     threshold = threshold_at_fpr(scores[benign & ~hard], TARGET_FPR)
-    if realistic.any():
-        threshold = max(threshold, threshold_at_fpr(scores[realistic], TARGET_FPR))
+    for pool in (REALISTIC_BENIGN, *strict_pools):
+        rows = benign & np.array([s in pool for s in sources])
+        if rows.any():
+            threshold = max(threshold, threshold_at_fpr(scores[rows], TARGET_FPR))
     if not (benign & hard).any():
         return threshold
     hard_scores = scores if hard_scores is None else hard_scores
@@ -204,5 +212,5 @@ def fit_shippable(
         out_of_fold = np.maximum(out_of_fold, rule_scores)
         if hard_scores is not None:
             hard_scores = np.maximum(hard_scores, rule_scores)
-    threshold = fit_threshold(out_of_fold, labels, sources, hard_scores)
+    threshold = fit_threshold(out_of_fold, labels, sources, hard_scores, spec.strict_pools)
     return model, threshold, out_of_fold

@@ -27,11 +27,18 @@ class TaskSpec:
     # Features read text with emoji spelled out (guardstream.text.emoji_names); recorded in
     # the manifest's featuriser fingerprint, which the detector follows.
     emoji_names: bool = False
+    # Benign pools that must each stay at <= 1% FPR (out of source folds) besides the shared
+    # realistic pool: a task's own production-like negatives.
+    strict_pools: tuple[frozenset[str], ...] = ()
 
     def combined(self, model: Any, features: Any, texts: Sequence[str]) -> np.ndarray:
         scores = model.predict_proba(features)[:, 1]
         return np.maximum(scores, self.rule(texts)) if self.rule else scores
 
+
+#: Tweets and forum posts of the toxicity corpora (label 0: clean, not offensive or not
+#: hate): what a moderation queue lets through.
+FORUM_SOURCES = frozenset({"davidson", "olid", "edos", "toxic_spans", "stormfront", "ethos"})
 
 SPECS: dict[str, TaskSpec] = {
     "injection": TaskSpec(
@@ -124,5 +131,28 @@ SPECS: dict[str, TaskSpec] = {
             "refusals phrased without any such phrase.",
         ],
         rule=refusal_lexicon_scores,
+    ),
+    "moderation": TaskSpec(
+        "moderation",
+        "Any moderation category as content or as a request for it: sexual content, self-harm, "
+        "violence and threats, hate and harassment, versus clean posts and ordinary prompts. "
+        "Scored on prompts and responses separately; one score for the whole policy, the way "
+        "a moderation queue ranks texts.",
+        [
+            "Real sexual, self-harm and violent content is scarce in the training data (PyRIT's "
+            "~180 human-scored responses, 200 RealToxicityPrompts lines, 600 AILuminate "
+            "requests); most of it is this project's templated content families, so unseen "
+            "phrasing of those categories is ranked by vocabulary more than by meaning.",
+            "Hate and harassment come from the toxicity corpora and inherit the toxicity "
+            "model's weak stance: counter-speech that quotes abuse still scores high.",
+            "News about violence and frank sexual-health questions are the hardest negatives.",
+            "The threshold also keeps the toxicity corpora's clean tweets and forum posts "
+            "(label-0 rows, out of source folds, pooled) at <= 1% FPR, so it is high: it flags "
+            "blatant content only. Some of those forums label 'not hate' rather than clean, so "
+            "insults there count as false positives. "
+            "Rank by the score, or lower `[detectors.moderation] threshold`, for more recall.",
+        ],
+        emoji_names=True,
+        strict_pools=(FORUM_SOURCES,),
     ),
 }

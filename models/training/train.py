@@ -197,7 +197,12 @@ def train_binary(
         "threshold_rule": f"at most {TARGET_FPR:.0%} false positives on ordinary benign rows "
         f"and on the pooled realistic benign sources ({', '.join(sorted(REALISTIC_BENIGN))}; "
         "out of source-grouped folds, ShareGPT grouped by conversation) and "
-        f"{HARD_NEGATIVE_FPR:.0%} on generated hard negatives (out of row-level folds)",
+        f"{HARD_NEGATIVE_FPR:.0%} on generated hard negatives (out of row-level folds)"
+        + "".join(
+            f"; also at most {TARGET_FPR:.0%} on {', '.join(sorted(pool))} pooled "
+            "(out of source-grouped folds)"
+            for pool in spec.strict_pools
+        ),
         "evaluation": "metrics.held_out: the same recipe trained without the held-out sources "
         f"(threshold {round(eval_threshold, 6)} fitted on its own out-of-fold rows); "
         "metrics.leave_one_source_out: one plain LR per attack source, trained without it, "

@@ -10,7 +10,7 @@ import typer
 
 def train(
     tasks: Annotated[str, typer.Option(help="Comma-separated subset of models.")] = (
-        "injection,harmful,toxicity,refusal"
+        "injection,harmful,toxicity,refusal,moderation"
     ),
     data_root: Annotated[
         Path | None, typer.Option(help="shared/data (else GUARDSTREAM_DATA or ../shared/data).")

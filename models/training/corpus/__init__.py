@@ -23,6 +23,7 @@ from .harmful_extra import harmful_extra
 from .indirect import indirect_samples
 from .injection import injection_samples, load_deepset
 from .miss_classes import miss_class_eval, miss_class_samples
+from .moderation import moderation_samples
 from .records import (
     CATEGORIES,
     HARD_NEGATIVE,
@@ -114,6 +115,15 @@ def _raw(task: str, root: Path, include_noncommercial: bool, seed: int) -> list[
         )
     if task == "refusal":
         return refusal_samples(root, seed)
+    if task == "moderation":
+        scary = hard_negative_samples("harmful", seed=seed)
+        toxicity = functools.partial(_raw, "toxicity", root, include_noncommercial, seed)
+        return (
+            moderation_samples(root, toxicity, seed)
+            + [dataclasses.replace(s, task="moderation") for s in scary]
+            + realistic_benign(root, "moderation", seed)
+            + benign_prompts(root, "moderation", TOXICITY_BENIGN_CAP, include_noncommercial, seed)
+        )
     raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
 
 

@@ -43,7 +43,9 @@ def _data() -> dict:
     return data
 
 
-def _fill(template: str, slots: dict[str, list[str]], rng: random.Random, k: int) -> list[str]:
+def fill_template(
+    template: str, slots: dict[str, list[str]], rng: random.Random, k: int
+) -> list[str]:
     names = list(dict.fromkeys(_SLOT.findall(template)))
     combos = list(itertools.product(*(slots[n] for n in names)))
     rng.shuffle(combos)
@@ -64,7 +66,7 @@ def family_samples(task: str, split: str = "train", seed: int = 0) -> list[Sampl
         category = HARD_NEGATIVE if label == 0 else _positive_category(task)
         seen: set[str] = set()
         for template in family[split]:
-            for text in _fill(template, slots, rng, PER_TEMPLATE[split]):
+            for text in fill_template(template, slots, rng, PER_TEMPLATE[split]):
                 if text not in seen:
                     seen.add(text)
                     out.append(Sample(text, task, label, source, category, LICENCE))
@@ -126,6 +128,12 @@ def miss_class_samples(
 
 def miss_class_eval(task: str, root: Path, seed: int = 0) -> list[Sample]:
     """Held-out templates of every family for `task` (both labels)."""
+    if task == "moderation":  # its content families plus toxicity's stance families
+        from .moderation import as_moderation
+        from .moderation import family_samples as content_families
+
+        toxicity = family_samples("toxicity", "eval", seed)
+        return content_families("eval", seed) + as_moderation(toxicity, len(toxicity), seed)
     out = family_samples(task, "eval", seed)
     if task in ("injection", "harmful"):
         out += pair_style_samples(task, root, "eval", seed)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity", "refusal")
+TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity", "refusal", "moderation")
 ROLES: tuple[str, ...] = ("prompt", "response")
 
 # MLCommons AILuminate v1.0 hazard taxonomy (Llama Guard 3 S1-S13 minus code-interpreter abuse).
@@ -56,6 +56,7 @@ CATEGORIES: dict[str, frozenset[str]] = {
     "harmful": HAZARDS | {HARD_NEGATIVE},
     "toxicity": frozenset({"hate", "offensive", HARD_NEGATIVE}),
     "refusal": frozenset(),
+    "moderation": frozenset({"hate", "offensive", HARD_NEGATIVE}),
 }
 
 #: Licence strings used in `Sample.licence`; NC/SA flags are what DATA.md reports.

@@ -35,6 +35,18 @@ DEFAULT_HELD_OUT: dict[str, frozenset[str]] = {
     | BENIGN_HELD_OUT,
     # PyRIT's human-scored sets: modern-model refusals vs GPTFuzz's 2023 ChatGPT ones.
     "refusal": frozenset({"pyrit.refusal", "pyrit.scorer_evals", "self_instruct"}),
+    # PyRIT's human-scored sexual / self-harm / violence / hate responses (the only real
+    # content of those categories) and ETHOS, the toxicity forum that stays unseen elsewhere.
+    "moderation": frozenset(
+        {
+            "pyrit.harm.sexual",
+            "pyrit.harm.self_harm",
+            "pyrit.harm.violence",
+            "pyrit.harm.hate_speech",
+            "ethos",
+        }
+    )
+    | BENIGN_HELD_OUT,
 }
 
 
