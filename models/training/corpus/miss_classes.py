@@ -43,30 +43,35 @@ def _data() -> dict:
     return data
 
 
-def fill_template(
-    template: str, slots: dict[str, list[str]], rng: random.Random, k: int
-) -> list[str]:
+def _fill(template: str, slots: dict[str, list[str]], rng: random.Random, k: int) -> list[str]:
     names = list(dict.fromkeys(_SLOT.findall(template)))
     combos = list(itertools.product(*(slots[n] for n in names)))
     rng.shuffle(combos)
     return [template.format(**dict(zip(names, c, strict=True))) for c in combos[:k]]
 
 
-def family_samples(task: str, split: str = "train", seed: int = 0) -> list[Sample]:
-    """Rows of every template family that applies to `task`."""
-    data = _data()
-    slots = data["slots"] | data["extra_slots"]
+def family_samples(
+    task: str,
+    split: str = "train",
+    seed: int = 0,
+    data: dict | None = None,
+    prefix: str = PREFIX,
+) -> list[Sample]:
+    """Rows of every template family that applies to `task`; `data` is another family file of
+    the same shape (default: the miss classes and stance families), its sources `prefix`+name."""
+    data = _data() if data is None else data
+    slots = data["slots"] | data.get("extra_slots", {})
     out: list[Sample] = []
     for name, family in data["families"].items():
         if task not in family["tasks"]:
             continue
         rng = random.Random(f"{name}/{split}/{seed}")
-        source = PREFIX + name + (".eval" if split == "eval" else "")
+        source = prefix + name + (".eval" if split == "eval" else "")
         label = int(family["label"])
         category = HARD_NEGATIVE if label == 0 else _positive_category(task)
         seen: set[str] = set()
         for template in family[split]:
-            for text in fill_template(template, slots, rng, PER_TEMPLATE[split]):
+            for text in _fill(template, slots, rng, PER_TEMPLATE[split]):
                 if text not in seen:
                     seen.add(text)
                     out.append(Sample(text, task, label, source, category, LICENCE))

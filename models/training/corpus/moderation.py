@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from .miss_classes import fill_template
+from . import miss_classes
 from .records import HARD_NEGATIVE, Sample, clean, read_csv
 
 DATA = Path(__file__).with_name("data") / "moderation_families.json"
@@ -41,7 +41,6 @@ RTP_KINDS = ("sexually_explicit", "severe_toxicity")
 AILUMINATE_HAZARDS = ("sxc_prn", "ssh", "vcr", "hte", "src", "cse")
 #: Toxicity rows kept per source and label, so no forum outweighs the content sources.
 TOXICITY_CAP = 700
-PER_TEMPLATE = {"train": 24, "eval": 12}
 PREFIX = "synthetic.moderation."
 
 
@@ -91,18 +90,7 @@ def _families() -> dict:
 
 def family_samples(split: str = "train", seed: int = 0) -> list[Sample]:
     """Rows of the content families; eval rows (`<source>.eval`) are only ever scored."""
-    data = _families()
-    out: list[Sample] = []
-    for name, family in data["families"].items():
-        rng = random.Random(f"{name}/{split}/{seed}")
-        source = PREFIX + name + (".eval" if split == "eval" else "")
-        seen: set[str] = set()
-        for template in family[split]:
-            for text in fill_template(template, data["slots"], rng, PER_TEMPLATE[split]):
-                if text not in seen:
-                    seen.add(text)
-                    out.append(_sample(text, int(family["label"]), source, LICENCES["synthetic"]))
-    return out
+    return miss_classes.family_samples("moderation", split, seed, _families(), PREFIX)
 
 
 def as_moderation(rows: list[Sample], cap: int, seed: int = 0) -> list[Sample]:
