@@ -134,8 +134,9 @@ class ScoringProcess:
         return self.topics if self.encode else None
 
     def _ensure_started(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            return self._conn
+        alive = self._alive()
+        if alive is not None:
+            return alive
         self.kill()
         parent, child = self._context.Pipe()
         process = self._context.Process(
