@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from guardstream.contracts import LLMEvent
 
 
@@ -29,3 +31,10 @@ def flip_a_byte(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+def params_by_kind(texts: dict[str, list[str]]) -> list[Any]:
+    """pytest params of every text in a {kind: texts} table, with ids like `kind-0`."""
+    return [
+        pytest.param(t, id=f"{kind}-{i}") for kind, ts in texts.items() for i, t in enumerate(ts)
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from guardstream.detectors.pipeline import build_pipeline
-from tests.helpers import make_event
+from tests.helpers import make_event, params_by_kind
 
 ABUSE = {"injection", "harmful", "toxicity", "moderation"}
 
@@ -53,7 +53,7 @@ MUST_NOT_FLAG = {
 
 @pytest.mark.parametrize(
     "prompt",
-    [pytest.param(p, id=f"{k}-{i}") for k, ps in MUST_NOT_FLAG.items() for i, p in enumerate(ps)],
+    params_by_kind(MUST_NOT_FLAG),
 )
 def test_real_user_prompts_do_not_flag_abuse(pipeline, prompt: str) -> None:
     flags = set(record(pipeline, prompt).flags)

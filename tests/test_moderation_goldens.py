@@ -7,7 +7,7 @@ import pytest
 
 from guardstream.detectors.config import DetectorConfig
 from guardstream.detectors.pipeline import build_pipeline
-from tests.helpers import make_event
+from tests.helpers import make_event, params_by_kind
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ MUST_NOT_FLAG = {
 
 @pytest.mark.parametrize(
     "prompt",
-    [pytest.param(p, id=f"{k}-{i}") for k, ps in MUST_FLAG.items() for i, p in enumerate(ps)],
+    params_by_kind(MUST_FLAG),
 )
 def test_harmful_content_flags_at_a_lowered_threshold(lowered, prompt: str) -> None:
     assert moderation_flagged(lowered, prompt)
@@ -70,7 +70,7 @@ def test_harmful_content_flags_at_a_lowered_threshold(lowered, prompt: str) -> N
 
 @pytest.mark.parametrize(
     "prompt",
-    [pytest.param(p, id=f"{k}-{i}") for k, ps in MUST_NOT_FLAG.items() for i, p in enumerate(ps)],
+    params_by_kind(MUST_NOT_FLAG),
 )
 def test_same_topic_clean_text_does_not_flag_even_at_the_lowered_threshold(
     lowered, prompt: str
