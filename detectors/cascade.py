@@ -72,8 +72,15 @@ def cascade_for(options: CascadeOptions, task: str, cheap_threshold: float) -> C
     fitted range is a config error naming the key."""
     if not options.cascade:
         return None
+    encoder = shared_encoder()
+    if task not in encoder.tasks:
+        raise ConfigError(
+            f"detectors.{task}.options.cascade",
+            f"the shipped encoder ({encoder.version}) has no '{task}' head (it has "
+            f"{', '.join(encoder.tasks)}); set it to false",
+        )
     try:
-        return Cascade(shared_encoder(), task, options.encoder_share, cheap_threshold)
+        return Cascade(encoder, task, options.encoder_share, cheap_threshold)
     except ValueError as exc:
         raise ConfigError(f"detectors.{task}.options.encoder_share", str(exc)) from exc
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from guardstream.detectors.base import DetectorResult
 from guardstream.detectors.batch import EventBatch
+from guardstream.detectors.cascade import CascadeOptions, cascaded
 from guardstream.detectors.trained import TrainedDetector, positive_proba
+
+
+class ModerationOptions(CascadeOptions):
+    """Off until the shipped encoder has a moderation head: `make train-encoder` now trains
+    one (models/training/encoder/data.py), and the cascade is turned on once its held-out
+    numbers beat the linear model's (models/cards/encoder.md)."""
+
+    cascade: bool = False
 
 
 class ModerationDetector(TrainedDetector):
@@ -19,7 +28,9 @@ class ModerationDetector(TrainedDetector):
     severity = "medium"
     default_threshold = 0.5
     supports_emoji_names = True
+    Options = ModerationOptions
 
     def score(self, batch: EventBatch) -> DetectorResult:
-        prompt = positive_proba(self.model.estimator, batch.user_features_for(self.emoji_names))
+        cheap = positive_proba(self.model.estimator, batch.user_features_for(self.emoji_names))
+        prompt = cascaded(batch, self.cascade, cheap)
         return self.prompt_and_response(prompt, self.response_scores(batch))

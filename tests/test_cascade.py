@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from guardstream.detectors.batch import EventBatch
-from guardstream.detectors.cascade import Cascade, cascaded
+from guardstream.detectors.cascade import Cascade, CascadeOptions, cascade_for, cascaded
 from guardstream.detectors.config import DetectorConfig
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.detectors.trained import positive_proba
@@ -106,6 +106,19 @@ def test_cascade_off_by_option_keeps_the_cheap_scores() -> None:
         build_pipeline({"harmful": DetectorConfig(options={"cascades": False})})
     with pytest.raises(ConfigError, match=r"detectors\.injection\.options\.encoder_share"):
         build_pipeline({"injection": DetectorConfig(options={"encoder_share": 1.5})})
+
+
+def test_cascade_for_a_task_the_encoder_has_no_head_for_names_the_key() -> None:
+    """Moderation's cascade is off until the shipped encoder has its head: turning it on
+    before then fails at start-up, naming the option, instead of a KeyError mid-stream."""
+    encoder = shared_encoder()
+    options = CascadeOptions(cascade=True)
+    with pytest.raises(ConfigError, match=r"detectors\.no_such_task\.options\.cascade"):
+        cascade_for(options, "no_such_task", 0.5)
+    if "moderation" not in encoder.tasks:
+        with pytest.raises(ConfigError, match=r"detectors\.moderation\.options\.cascade"):
+            build_pipeline({"moderation": DetectorConfig(options={"cascade": True})})
+    assert cascade_for(options, encoder.tasks[0], 0.5) is not None
 
 
 def test_every_abuse_detector_routes_by_default_and_confident_linear_scores_stand() -> None:

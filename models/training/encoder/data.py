@@ -1,4 +1,5 @@
-"""Rows for the multi-task encoder: injection, harmful and toxicity, each split three ways.
+"""Rows for the multi-task encoder: injection, harmful, toxicity and moderation, each split
+three ways.
 
 Why this shape: a CPU fine-tune cannot read 150k rows, so each (source, label) is capped and
 small sources keep every row; whole sources (the cards' held-out sources) and the held-out
@@ -23,7 +24,11 @@ from guardstream.models.training.corpus.splits import DEFAULT_HELD_OUT, split_in
 from guardstream.text.emoji_names import name_emoji
 from guardstream.text.normalise import normalise
 
-TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity")
+TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity", "moderation")
+#: Tasks that read emoji as their names (as their detectors do).
+EMOJI_TASKS = frozenset({"toxicity", "moderation"})
+#: Tasks whose generated attack templates are scored, never trained.
+SYNTHETIC_EVAL_TASKS = frozenset({"injection", "harmful"})
 #: Sources split by pair group (one in PAIR_TEST_MODULUS is test) and never capped.
 PAIR_SPLIT: dict[str, frozenset[str]] = {"toxicity": frozenset({"hatemoji_build"})}
 PAIR_TEST_MODULUS = 5
@@ -50,9 +55,10 @@ class EncoderRow:
 
 
 def model_text(text: str, task: str) -> str:
-    """What the encoder reads: the detectors' normalised text; toxicity names its emoji."""
+    """What the encoder reads: the detectors' normalised text; toxicity and moderation name
+    their emoji."""
     text = normalise(text).text
-    return name_emoji(text) if task == "toxicity" else text
+    return name_emoji(text) if task in EMOJI_TASKS else text
 
 
 def _is_calibration(group: str, seed: int) -> bool:
@@ -97,7 +103,7 @@ def task_rows(task: str, seed: int = 0) -> list[EncoderRow]:
             taken[(s.source, s.label)] += 1
         rows.append(EncoderRow(model_text(s.text, task), task, s.label, s.source, split))
     evaluation = [samples[i] for i in test] + miss_class_eval(task, resolve_data_root(None), seed)
-    if task != "toxicity":
+    if task in SYNTHETIC_EVAL_TASKS:
         evaluation += synthetic_eval(task)
     rows += [
         EncoderRow(model_text(s.text, task), task, s.label, s.source, "test") for s in evaluation

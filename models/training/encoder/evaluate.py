@@ -16,11 +16,12 @@ import json
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from guardstream.models.encoder_model import band_at_share
 from guardstream.models.training.fitting import REALISTIC_BENIGN, fit_threshold
 from guardstream.models.training.metrics import threshold_at_fpr
+from guardstream.models.training.specs import SPECS
 
 from .args import step_parser
 from .data import TASKS, UNSEEN_SHAREGPT, read
@@ -30,7 +31,7 @@ from .data import TASKS, UNSEEN_SHAREGPT, read
 SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)
 #: The default budget per task: where the encoder's gain per routed event falls off, and
 #: what `make bench` can afford (see the encoder card's sweep).
-DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03}
+DEFAULT_SHARE = {"injection": 0.03, "harmful": 0.05, "toxicity": 0.03, "moderation": 0.03}
 
 
 #: The band's upper edge: a linear score this high (or the linear threshold, if that is
@@ -130,7 +131,12 @@ def evaluate_task(
     enc = kept[index, column].astype(np.float64)
     low = np.array([cheap["scores"][r.text] for _, r in mine])
     thr_c = float(cheap["threshold"])
-    thr_e = fit_threshold(enc[calibration], labels[calibration], sources[calibration].tolist())
+    thr_e = fit_threshold(
+        enc[calibration],
+        labels[calibration],
+        sources[calibration].tolist(),
+        strict_pools=SPECS[task].strict_pools,  # moderation: clean forum posts too
+    )
     realistic = calibration & (labels == 0) & np.isin(sources, sorted(REALISTIC_BENIGN))
     fitted = {
         "lo_by_share": lo_by_share(low[realistic], thr_c),
@@ -160,6 +166,7 @@ def evaluate_task(
     summary = {
         m: {
             "roc_auc_test": round(float(roc_auc_score(t_labels, scores[m])), 4),
+            "average_precision_test": round(float(average_precision_score(t_labels, scores[m])), 4),
             "tpr_at_threshold": round(float(np.mean(scores[m][t_labels == 1] >= thresholds[m])), 4),
             "tpr_at_1pct_unseen_fpr": round(
                 float(np.mean(scores[m][t_labels == 1] >= threshold_at_fpr(unseen[m], 0.01))), 4

@@ -181,7 +181,7 @@ def card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         f"# Model card: `encoder` v{meta['version']}",
         "",
         "Multi-task MiniLM-L6 (all-MiniLM-L6-v2, 6 layers, 384 wide, mean pooling) fine-tuned on "
-        "injection, harmful and toxicity rows, one logit per task; int8 ONNX on onnxruntime. It is "
+        f"{', '.join(TASKS)} rows, one logit per task; int8 ONNX on onnxruntime. It is "
         "the second stage of the cascade (`detectors/cascade.py`): the linear model scores every "
         "event, the encoder re-scores the events whose linear score lies in the task's band.",
         "",
