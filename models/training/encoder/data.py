@@ -1,5 +1,4 @@
-"""Rows for the multi-task encoder: injection, harmful, toxicity and moderation, each split
-three ways.
+"""Rows for the multi-task encoder: injection, harmful and toxicity, each split three ways.
 
 Why this shape: a CPU fine-tune cannot read 150k rows, so each (source, label) is capped and
 small sources keep every row; whole sources (the cards' held-out sources) and the held-out
@@ -24,7 +23,10 @@ from guardstream.models.training.corpus.splits import DEFAULT_HELD_OUT, split_in
 from guardstream.text.emoji_names import name_emoji
 from guardstream.text.normalise import normalise
 
-TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity", "moderation")
+#: The shipped heads. A `moderation` head is wired through rows, emoji and threshold (add it
+#: here to train it) but left out: a moderation-only fine-tune (session 10) reached AP 0.769 on
+#: the held-out moderation rows against 0.797 for the shipped linear model, 0.813 averaged.
+TASKS: tuple[str, ...] = ("injection", "harmful", "toxicity")
 #: Tasks that read emoji as their names (as their detectors do).
 EMOJI_TASKS = frozenset({"toxicity", "moderation"})
 #: Tasks whose generated attack templates are scored, never trained.
