@@ -167,6 +167,9 @@ def add_drift(app: faust.App, settings: Settings) -> None:
                         topics.drift_status, state.scope_id.encode(), status, None, None, None
                     )
             stream._set_current_event(None)
+            # the alerts, statuses and table changelog writes above are only queued: wait until
+            # the broker holds them, or a crash after the commit would lose them for good
+            await app.producer.flush()
             # at least once: a crash before this replays the batch
             await commit_offsets(app.consumer, next_offsets(raw_messages(batch)))
             for event in batch:

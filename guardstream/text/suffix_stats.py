@@ -48,11 +48,18 @@ _VOWELLESS = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{3,}\b")
 _WORDS = re.compile(r"\S+")
 #: Markdown line markers (headings, bullets, numbered items, quotes) are layout, not noise.
 _LINE_MARKERS = re.compile(r"(?m)^[ \t]*(?:#{1,6}|[-*+>]|\d{1,3}[.)])[ \t]+")
-#: Social-post markup (links, @mentions, #hashtags, the corpora's URL/USER placeholders) is
-#: how tweets and forum posts are written, not noise: a tweet ending in "#MAGA #Gab http://t.co/x"
-#: was the main false positive on clean forum text. Removed before any statistic is taken.
-_SOCIAL = re.compile(r"https?://\S+|www\.\S+|\[(?:URL|USER)\]|(?<![\w@#])[@#][A-Za-z_]\w*")
-_SOCIAL_HINT = re.compile(r"[@#]|://|www\.|\[(?:URL|USER)\]")
+#: Social-post markup (links, @mentions, #hashtag chains, the corpora's URL/USER placeholders,
+#: query strings of links that a tokeniser split: "watch ? v = KrdyCxpB4fs") is how tweets and
+#: forum posts are written, not noise: a tweet ending in "#MAGA#KAG URL" was the main false
+#: positive on clean forum text. Removed before any statistic is taken.
+_SOCIAL = re.compile(
+    r"https?://\S+|www\.\S+|\[(?:URL|USER)\]|\b(?:URL|USER)\b"
+    r"|(?<![\w@#])[@#][A-Za-z_]\w*(?:#\w+)*"
+    r"|\s\?\s\w+\s=\s\S+(?:\s[&_=]\s\S+)*"
+)
+_SOCIAL_HINT = re.compile(r"[@#]|://|www\.|URL|USER|\s\?\s\w+\s=|``|''")
+#: Treebank-tokenised quotes (``like this'') as forum corpora write them: one plain quote each.
+_TREEBANK_QUOTES = re.compile(r"``|''")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
 _LONE_PUNCT = re.compile(r"(?:^|\s)[^\w\s]{1,3}(?=\s|$)")
 
@@ -61,10 +68,10 @@ _GATE = re.compile(r"[\[\]{}()\\`|~^<>*_=+#@$%]|[a-z][A-Z]")
 
 
 def without_social_markup(text: str) -> str:
-    """`text` with links, mentions and hashtags removed (cheap: skipped when none can occur)."""
+    """`text` without links, mentions, hashtags and treebank quotes (skipped when none occur)."""
     if _SOCIAL_HINT.search(text) is None:
         return text
-    return _SOCIAL.sub(" ", text).rstrip()
+    return _TREEBANK_QUOTES.sub('"', _SOCIAL.sub(" ", text)).rstrip()
 
 
 def has_suffix_signs(text: str) -> bool:

