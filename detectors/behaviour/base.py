@@ -11,7 +11,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import ClassVar
 
 import numpy as np
@@ -89,8 +88,8 @@ class BehaviourScore:
     score: float
     contributed: bool
     scope_id: str
-    window_start: datetime
-    window_end: datetime
+    window_start_s: float  # epoch seconds: turned into datetimes only for an alert
+    window_end_s: float
     event_ids: Sequence[str] = ()
     event_count: int = 0
     detail: dict[str, float] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from guardstream.detectors.behaviour.base import (
     Observation,
 )
 from guardstream.detectors.behaviour.robust import squash
-from guardstream.detectors.behaviour.windows import from_epoch, hopping_window
+from guardstream.detectors.behaviour.windows import hopping_window
 
 
 class RepeatedAttacksOptions(BehaviourOptions):
@@ -54,8 +54,8 @@ class RepeatedAttacks(BehaviourDetector):
             score=round(squash(len(inside), opts.half), 6),
             contributed=attack,
             scope_id=self.scope_id(obs),
-            window_start=from_epoch(start),
-            window_end=from_epoch(end),
+            window_start_s=start,
+            window_end_s=end,
             event_ids=inside[-opts.max_event_ids :],
             event_count=len(inside),
             detail={"attacks": float(len(inside))},

@@ -20,7 +20,6 @@ from guardstream.detectors.behaviour.base import (
     Observation,
 )
 from guardstream.detectors.behaviour.robust import squash
-from guardstream.detectors.behaviour.windows import from_epoch
 
 
 class RetryOptions(BehaviourOptions):
@@ -118,8 +117,8 @@ class RetryAfterRefusal(BehaviourDetector):
             score=round(squash(len(retries), opts.half), 6),
             contributed=retry,
             scope_id=obs.user_id,
-            window_start=from_epoch(first),
-            window_end=from_epoch(obs.ts),
+            window_start_s=first,
+            window_end_s=obs.ts,
             event_ids=ids[-opts.max_event_ids :],
             event_count=len(ids),
             detail={"retries": float(len(retries)), "similarity": round(similarity, 4)},
