@@ -61,11 +61,27 @@ class CharNgramHasher:
         # positions of every n-gram that lies inside one text
         keep = np.repeat(starts - np.concatenate(([0], np.cumsum(per_text)[:-1])), per_text)
         keep += np.arange(indptr[-1], dtype=np.int64)
-        indices = buckets[keep]
-        data = np.ones(len(indices), dtype=np.float32)
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(padded), self.n_features))
-        matrix.sum_duplicates()
+        matrix = self._counts(buckets[keep], per_text)
         # What sklearn's normalize(norm="l2") runs on a float CSR matrix, minus its ~1 ms of
         # per-call input validation (a fixed cost per batch, which small batches feel).
         inplace_csr_row_normalize_l2(matrix)
+        return matrix
+
+    def _counts(self, buckets: np.ndarray, per_text: np.ndarray) -> sp.csr_matrix:
+        """Count each (text, bucket) once, sorted: one sort of combined row/bucket keys, which
+        costs about half of scipy's `sum_duplicates` (a per-row sort of index/value pairs)."""
+        rows = len(per_text)
+        keys = np.repeat(np.arange(rows, dtype=np.int64), per_text) * self.n_features + buckets
+        keys.sort()
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        unique = keys[starts]
+        counts = np.diff(starts, append=len(keys)).astype(np.float32)
+        indptr = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(unique // self.n_features, minlength=rows), out=indptr[1:])
+        shape = (rows, self.n_features)
+        matrix = sp.csr_matrix((counts, unique % self.n_features, indptr), shape=shape)
+        matrix.has_canonical_format = True  # sorted, no duplicates
         return matrix
