@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-from guardstream.contracts import LLMEvent
+from prompt_flags import prompt_flags
+
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.models.training.corpus.records import resolve_data_root
 from guardstream.models.training.corpus.toxicity import load_davidson
@@ -25,7 +25,6 @@ from guardstream.models.training.corpus.toxicity_extra import (
     load_toxic_spans,
 )
 
-NOW = datetime.now(UTC)
 LOADERS = {
     "toxic_spans": load_toxic_spans,
     "olid": load_olid,
@@ -36,18 +35,12 @@ LOADERS = {
 }
 
 
-def flag_rates(texts: list[str], batch: int = 64) -> tuple[float, Counter[str]]:
+def flag_rates(texts: list[str]) -> tuple[float, Counter[str]]:
     """(share of texts with any flag, flags per key) of the default pipeline, as prompts."""
     flagged, per_key = 0, Counter[str]()
-    for start in range(0, len(texts), batch):
-        events = [
-            LLMEvent(event_id=f"e{start + n}", timestamp=NOW, app_id="probe", user_id="u", prompt=t)
-            for n, t in enumerate(texts[start : start + batch])
-        ]
-        for verdict in PIPELINE.run(events):
-            flags = verdict.record.flags if verdict.record else []
-            flagged += bool(flags)
-            per_key.update(flags)
+    for flags in prompt_flags(PIPELINE, texts):
+        flagged += bool(flags)
+        per_key.update(flags)
     return flagged / max(len(texts), 1), per_key
 
 

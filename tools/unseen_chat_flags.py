@@ -10,37 +10,26 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 
-from guardstream.contracts import LLMEvent
+from prompt_flags import prompt_flags
+
 from guardstream.detectors.pipeline import build_pipeline
 from guardstream.keyed_hash import set_key
 from guardstream.models.training.encoder.data import unseen_sharegpt
 
-BATCH = 64
 WATCHED = ("injection", "harmful")
 
 
 def main(count: int) -> None:
     set_key(b"k" * 32)  # evidence fingerprints only; nothing here is published
     texts = [row.text for row in unseen_sharegpt(cap=count, seed=1)]
-    pipeline = build_pipeline({})
-    now = datetime.now(UTC)
     counts: Counter[str] = Counter()
     flagged: list[tuple[list[str], str]] = []
-    for start in range(0, len(texts), BATCH):
-        chunk = texts[start : start + BATCH]
-        events = [
-            LLMEvent(event_id=f"e{start + i}", timestamp=now, app_id="a", user_id=f"u{start + i}",
-                     prompt=text)
-            for i, text in enumerate(chunk)
-        ]  # fmt: skip
-        for verdict, text in zip(pipeline.run(events), chunk, strict=True):
-            flags = sorted(verdict.record.flags) if verdict.record else []
-            counts.update(flags)
-            watched = [f for f in flags if f.split(".")[0] in WATCHED]
-            if watched:
-                flagged.append((watched, text[:300].replace("\n", " ")))
+    for flags, text in zip(prompt_flags(build_pipeline({}), texts), texts, strict=True):
+        counts.update(flags)
+        watched = [f for f in flags if f.split(".")[0] in WATCHED]
+        if watched:
+            flagged.append((watched, text[:300].replace("\n", " ")))
     share = len(flagged) / max(len(texts), 1)
     print(f"{len(texts)} prompts, injection or harmful: {len(flagged)} ({share:.2%})")
     print(f"all flags: {counts.most_common(12)}")
