@@ -64,7 +64,7 @@ def create_app(
     tune(app, settings)  # fetch wait / min bytes reach the consumer (faust hard-codes them)
     topics = settings.topics
     # acks=False: faust never commits this topic on its timer; BatchLoop commits after acks.
-    state = attach_state(app, settings, pipeline)  # behaviour tables + by-user topic
+    state = attach_state(app, settings)  # behaviour table + by-user topic
     source_topics = state.source_topics(topics.events)
     guard = OffsetGuard(app, settings, source_topics)
     app.add_dependency(GuardCloser(guard))

@@ -1,10 +1,11 @@
-"""Behaviour state on faust tables with changelogs, and the by-user repartition topic.
+"""Behaviour state in a faust table with a changelog, and the by-user repartition topic.
 
-One table per state namespace (`guardstream.behaviour.flooding`, ..., `guardstream.alerts`),
-each with a changelog topic co-partitioned with the events topic. The stateful half (on the
-event loop or a state thread, by profile: `stage_runner`) reads the tables, buffers its writes
-and encodes their changelog records (`take`), each key on the partition of the event that
-changed it; `apply`, on the event loop, writes them into the tables.
+One table, `guardstream.state`, for every state namespace (`behaviour.flooding`, ...,
+`alerts`): a row per key holds `{namespace: value}`, and its changelog topic is co-partitioned
+with the events topic. The stateful half (on the event loop or a state thread, by profile:
+`stage_runner`) reads the table, buffers its writes and encodes their changelog records
+(`take`), each row on the partition of the event that changed it; `apply`, on the event loop,
+writes them into the table.
 The records are published with the batch's outputs, so the broker has acknowledged them before
 the batch's offsets are committed. A restarted or new owner of a partition recovers that
 partition's keys from the changelog before it scores anything.
@@ -18,14 +19,12 @@ the same partition number of either, owned by the same worker.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 import orjson
 
-from guardstream.detectors.alerts import NAMESPACE as ALERTS_NAMESPACE
 from guardstream.detectors.pipeline import Pipeline
 from guardstream.streams.agent_loop import Finisher, Scored
 from guardstream.streams.delivery import OutRecord, records_of
@@ -33,7 +32,7 @@ from guardstream.streams.processing import BatchOutput, RawMessage, apply_state
 from guardstream.streams.settings import Settings
 from guardstream.streams.stages import stage_runner
 
-TABLE_PREFIX = "guardstream."
+STATE_TABLE = "guardstream.state"
 
 
 def _dumps(value: Any) -> bytes:
@@ -46,93 +45,107 @@ def _dumps(value: Any) -> bytes:
 
 @dataclass(frozen=True)
 class Change:
-    """One buffered table write and its encoded changelog record."""
+    """One buffered row write (every namespace of one key) and its encoded changelog record."""
 
-    namespace: str
     key: str
-    value: Any
+    value: dict[str, Any] | None  # None: no namespace holds this key any more
     shard: int
     record: OutRecord
 
 
 class TableState:
-    """`StateStore` over faust tables: thread-safe reads, buffered writes, `apply` on the loop."""
+    """`StateStore` over one faust table: thread-safe reads, buffered writes, `apply` on the loop.
 
-    def __init__(self, tables: dict[str, faust.Table]) -> None:
-        self.tables = tables
+    A row holds every namespace's value for one key (`{namespace: value}`): a user's flooding,
+    token-burn, repeated-attack and retry state change together on most events, and in small
+    streaming batches a key is seldom written twice per batch, so one row per key is one
+    changelog record where one table per namespace gave four (bench mix, 20-event batches:
+    3.95 -> 1.51 records per event, `docs/wave2/issue-13.md`)."""
+
+    def __init__(self, table: faust.Table) -> None:
+        self.table = table
         self.shard = 0
-        self._pending: dict[tuple[str, str], tuple[Any, int]] = {}
-        self._changelogs: dict[str, str] = {}
+        self._pending: dict[str, tuple[dict[str, Any], list[int]]] = {}
+        self._changelog: str | None = None
 
     def get(self, namespace: str, key: str) -> Any | None:
-        pending = self._pending.get((namespace, key))
-        if pending is not None:
-            return pending[0]
-        return self.tables[namespace].data.get(key)
+        pending = self._pending.get(key)
+        if pending is not None and namespace in pending[0]:
+            return pending[0][namespace]  # None: deleted in this batch
+        row = self.table.data.get(key)
+        return row.get(namespace) if row is not None else None
 
     def put(self, namespace: str, key: str, value: Any) -> None:
-        self._pending[(namespace, key)] = (value, self.shard)
+        pending = self._pending.get(key)
+        if pending is None:
+            self._pending[key] = ({namespace: value}, [self.shard])
+        else:
+            pending[0][namespace] = value
+            pending[1][0] = self.shard  # a key's events share a partition: the latest wins
 
     def delete(self, namespace: str, key: str) -> None:
-        self._pending[(namespace, key)] = (None, self.shard)
+        self.put(namespace, key, None)
 
     def take(self) -> list[Change]:
-        """The buffered writes with their changelog records, encoded here (in the stateful half,
-        which the throughput profile runs in the state thread) so `apply` only stores them."""
+        """The buffered writes merged into their rows, with their changelog records, encoded
+        here (in the stateful half, which the throughput profile runs in the state thread) so
+        `apply` only stores them."""
         pending, self._pending = self._pending, {}
+        topic = self._changelog or self._changelog_name()
         changes = []
-        for (namespace, key), (value, shard) in pending.items():
-            topic = self._changelogs.get(namespace) or self._changelog_of(namespace)
+        for key, (writes, (shard,)) in pending.items():
+            row = dict(self.table.data.get(key) or {})
+            for namespace, value in writes.items():
+                if value is None:
+                    row.pop(namespace, None)
+                else:
+                    row[namespace] = value
+            value = row or None
             # JSON null, not a tombstone: Tansu returns b"" for one
             record = OutRecord(topic, _dumps(key), _dumps(value), partition=shard)
-            changes.append(Change(namespace, key, value, shard, record))
+            changes.append(Change(key, value, shard, record))
         return changes
 
     def apply(self, changes: list[Change]) -> list[OutRecord]:
-        """Write taken changes into the tables (on the event loop); return their changelog
+        """Write taken changes into the table (on the event loop); return their changelog
         records, each on the partition of the event that made it, for the batch's publisher
         to send with the batch's outputs: acknowledged before its offsets are committed, one
         record batch per partition rather than a faust send per key."""
+        store = self.table.data
+        partitions = getattr(store, "_key_partition", None)  # memory store: drop on revoke
         for change in changes:
-            store = self.tables[change.namespace].data
             if change.value is None:
                 store.pop(change.key, None)
             else:
                 store[change.key] = change.value
-            partitions = getattr(store, "_key_partition", None)  # memory store: drop on revoke
             if isinstance(partitions, dict):
                 partitions[change.key] = change.shard
         return [change.record for change in changes]
 
-    def _changelog_of(self, namespace: str) -> str:
-        topic = self.tables[namespace].changelog_topic.get_topic_name()
-        self._changelogs[namespace] = topic
-        return topic
+    def _changelog_name(self) -> str:
+        self._changelog = self.table.changelog_topic.get_topic_name()
+        return self._changelog
 
     def size_bytes(self) -> dict[str, int]:
-        """JSON bytes per namespace held locally (what the changelogs carry, latest per key)."""
-        return {
-            name: sum(len(_dumps(k)) + len(_dumps(v)) for k, v in table.data.items())
-            for name, table in self.tables.items()
-        }
+        """JSON bytes per namespace held locally (keys + values, latest per key)."""
+        sizes: dict[str, int] = {}
+        for key, row in self.table.data.items():
+            for namespace, value in row.items():
+                sizes[namespace] = sizes.get(namespace, 0) + len(_dumps(key)) + len(_dumps(value))
+        return sizes
 
 
 class BehaviourTables:
-    """The worker's state: tables for every namespace the pipeline writes, and the topics the
-    agent reads (events plus the by-user repartition topic)."""
+    """The worker's state: the table for every namespace the pipeline writes, and the topics
+    the agent reads (events plus the by-user repartition topic)."""
 
-    def __init__(self, app: faust.App, settings: Settings, pipeline: Pipeline) -> None:
-        partitions = settings.topics.partitions
-        namespaces: Iterable[str] = [*pipeline.behaviour.namespaces, ALERTS_NAMESPACE]
+    def __init__(self, app: faust.App, settings: Settings) -> None:
         self.store = TableState(
-            {
-                ns: app.Table(
-                    f"{TABLE_PREFIX}{ns}",
-                    partitions=partitions,
-                    key_type=str,  # keys and values are JSON on the changelog
-                )
-                for ns in namespaces
-            }
+            app.Table(
+                STATE_TABLE,
+                partitions=settings.topics.partitions,
+                key_type=str,  # keys and values are JSON on the changelog
+            )
         )
         self.rekey_topic = settings.rekey_topic
 
@@ -161,6 +174,6 @@ class BehaviourTables:
         return [events_topic, self.rekey_topic] if self.rekey_topic else [events_topic]
 
 
-def attach_state(app: faust.App, settings: Settings, pipeline: Pipeline) -> BehaviourTables:
-    """Create the behaviour tables on `app` (call once, from `create_app`)."""
-    return BehaviourTables(app, settings, pipeline)
+def attach_state(app: faust.App, settings: Settings) -> BehaviourTables:
+    """Create the behaviour table on `app` (call once, from `create_app`)."""
+    return BehaviourTables(app, settings)

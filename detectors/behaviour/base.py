@@ -114,7 +114,7 @@ class BehaviourDetector(ABC):
 
     @property
     def namespace(self) -> str:
-        """The state namespace (one faust table per namespace in the worker)."""
+        """The state namespace (a field of each key's row in the worker's state table)."""
         return self.score_key
 
     def key(self, obs: Observation) -> str | None:

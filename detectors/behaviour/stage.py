@@ -18,7 +18,7 @@ class BehaviourStage:
 
     @property
     def namespaces(self) -> list[str]:
-        """Every state namespace the stage writes (one faust table each in the worker)."""
+        """Every state namespace the stage writes (fields of one table's rows in the worker)."""
         names = [d.namespace for d in self.detectors]
         names += [d.population_namespace for d in self.detectors if isinstance(d, RateAnomaly)]
         return names
