@@ -141,15 +141,17 @@ class DriftMonitor:
         update = Update()
         ref_rows: list[DriftRow] = []
         cur_rows: list[DriftRow] = []
+        # the reference chunks only change when collecting ends: count them once, not per row
+        held = self._reference_count(state) if state.collecting else 0
         for row in rows:
             state.seen += 1
             if state.collecting:
-                where = self._route(state, row, len(ref_rows))
+                where = self._route(state, row, held + len(ref_rows))
                 if where == "skip":
                     continue
                 if where == "reference":
                     ref_rows.append(row)
-                    if not self._reference_full(state, len(ref_rows)):
+                    if not self._reference_full(state, held + len(ref_rows)):
                         continue
                 self._flush_reference(state, ref_rows, update)
                 ref_rows = []
@@ -171,16 +173,15 @@ class DriftMonitor:
     def _by_time(self, state: KeyState) -> bool:
         return self.config.reference == "time_range" and state.reference_after is None
 
-    def _route(self, state: KeyState, row: DriftRow, pending: int) -> str:
-        """`skip`, `reference`, or `freeze` (this row ends the reference and is current)."""
+    def _route(self, state: KeyState, row: DriftRow, collected: int) -> str:
+        """`skip`, `reference`, or `freeze` (this row ends the reference and is current);
+        `collected`: reference rows so far, held and pending."""
         if self._by_time(state):
             start, end = self.config.reference_start, self.config.reference_end
             assert start is not None and end is not None
             if row.ts >= end.timestamp():
                 return "freeze"
-            if row.ts < start.timestamp() or self._reference_count(state) + pending >= (
-                REFERENCE_CAP
-            ):
+            if row.ts < start.timestamp() or collected >= REFERENCE_CAP:
                 return "skip"
             return "reference"
         if state.reference_after is not None and row.ts < state.reference_after:
@@ -190,10 +191,10 @@ class DriftMonitor:
     def _reference_count(self, state: KeyState) -> int:
         return sum(len(c.rows) for c in state.ref_chunks)
 
-    def _reference_full(self, state: KeyState, pending: int) -> bool:
+    def _reference_full(self, state: KeyState, collected: int) -> bool:
         if self._by_time(state):
             return False
-        return self._reference_count(state) + pending >= self.config.reference_events
+        return collected >= self.config.reference_events
 
     def _flush_reference(self, state: KeyState, rows: list[DriftRow], update: Update) -> None:
         if rows:
