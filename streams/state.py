@@ -65,23 +65,20 @@ class TableState:
     def __init__(self, table: faust.Table) -> None:
         self.table = table
         self.shard = 0
-        self._pending: dict[str, tuple[dict[str, Any], list[int]]] = {}
-        self._changelog: str | None = None
+        self.changelog = table.changelog_topic.get_topic_name()
+        self._writes: dict[str, dict[str, Any]] = {}  # key -> namespace -> value (None: delete)
+        self._shards: dict[str, int] = {}  # key -> partition of the event that last wrote it
 
     def get(self, namespace: str, key: str) -> Any | None:
-        pending = self._pending.get(key)
-        if pending is not None and namespace in pending[0]:
-            return pending[0][namespace]  # None: deleted in this batch
+        writes = self._writes.get(key)
+        if writes is not None and namespace in writes:
+            return writes[namespace]  # None: deleted in this batch
         row = self.table.data.get(key)
         return row.get(namespace) if row is not None else None
 
     def put(self, namespace: str, key: str, value: Any) -> None:
-        pending = self._pending.get(key)
-        if pending is None:
-            self._pending[key] = ({namespace: value}, [self.shard])
-        else:
-            pending[0][namespace] = value
-            pending[1][0] = self.shard  # a key's events share a partition: the latest wins
+        self._writes.setdefault(key, {})[namespace] = value
+        self._shards[key] = self.shard  # a key's events share a partition: the latest wins
 
     def delete(self, namespace: str, key: str) -> None:
         self.put(namespace, key, None)
@@ -90,10 +87,11 @@ class TableState:
         """The buffered writes merged into their rows, with their changelog records, encoded
         here (in the stateful half, which the throughput profile runs in the state thread) so
         `apply` only stores them."""
-        pending, self._pending = self._pending, {}
-        topic = self._changelog or self._changelog_name()
+        pending, self._writes = self._writes, {}
+        shards, self._shards = self._shards, {}
         changes = []
-        for key, (writes, (shard,)) in pending.items():
+        for key, writes in pending.items():
+            shard = shards[key]
             row = dict(self.table.data.get(key) or {})
             for namespace, value in writes.items():
                 if value is None:
@@ -102,7 +100,7 @@ class TableState:
                     row[namespace] = value
             value = row or None
             # JSON null, not a tombstone: Tansu returns b"" for one
-            record = OutRecord(topic, _dumps(key), _dumps(value), partition=shard)
+            record = OutRecord(self.changelog, _dumps(key), _dumps(value), partition=shard)
             changes.append(Change(key, value, shard, record))
         return changes
 
@@ -121,10 +119,6 @@ class TableState:
             if isinstance(partitions, dict):
                 partitions[change.key] = change.shard
         return [change.record for change in changes]
-
-    def _changelog_name(self) -> str:
-        self._changelog = self.table.changelog_topic.get_topic_name()
-        return self._changelog
 
     def size_bytes(self) -> dict[str, int]:
         """JSON bytes per namespace held locally (keys + values, latest per key)."""

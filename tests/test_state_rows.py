@@ -62,7 +62,7 @@ def test_bench_mix_writes_one_record_per_changed_key() -> None:
     for start in range(0, len(messages), 20):
         batch = messages[start : start + 20]
         apply_state(batch, process_batch(batch, pipeline, 1 << 20), pipeline, store, None)
-        pairs += sum(len(writes) for writes, _ in store._pending.values())
+        pairs += sum(len(writes) for writes in store._writes.values())
         records += len(store.apply(store.take()))
     assert records >= len(store.table.data) > 0  # every row held was written at least once
     assert records < pairs / 2  # one table per namespace wrote `pairs` records
